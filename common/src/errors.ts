@@ -1,0 +1,54 @@
+/**
+ * Typed errors. Every failure kind has a class with a stable `code`; callers match on `code`,
+ * never on message text. Each package keeps its codes in an `ERROR_CATALOGUE` (code -> meaning)
+ * next to its error classes, and `docs/errors.md` documents every code (a test checks both).
+ */
+export class EdgeMeshError extends Error {
+  readonly code: string
+  constructor (code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** Is `err` an EdgeMeshError (or any error) carrying this code? */
+export function hasCode (err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code
+}
+
+export class ConfigError extends EdgeMeshError {
+  /** The dotted key that was wrong, if one was. */
+  readonly key?: string
+  readonly file?: string
+  constructor (message: string, opts: { key?: string, file?: string, cause?: unknown } = {}) {
+    super('CONFIG_INVALID', message, { cause: opts.cause })
+    this.key = opts.key
+    this.file = opts.file
+  }
+}
+
+export class AbortError extends EdgeMeshError {
+  constructor (message = 'The operation was aborted') { super('ABORTED', message) }
+}
+
+export class TimeoutError extends EdgeMeshError {
+  constructor (message = 'The operation timed out') { super('TIMEOUT', message) }
+}
+
+export class CertificateError extends EdgeMeshError {
+  constructor (code: 'CERT_INVALID' | 'CERT_EXPIRED' | 'CERT_UNTRUSTED' | 'CERT_REVOKED' | 'CERT_MISMATCH', message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+export const ERROR_CATALOGUE: Record<string, string> = {
+  CONFIG_INVALID: 'A configuration file or option failed validation; the error names the key and the file.',
+  ABORTED: 'An operation was cancelled through its AbortSignal.',
+  TIMEOUT: 'An operation did not finish within its time limit.',
+  CERT_INVALID: 'A certificate or CSR could not be parsed or is malformed.',
+  CERT_EXPIRED: 'A certificate is outside its validity period.',
+  CERT_UNTRUSTED: 'A certificate does not chain to the cluster CA.',
+  CERT_REVOKED: 'A certificate serial is on the revocation list.',
+  CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).'
+}

@@ -1,0 +1,7 @@
+export * from './errors.js'
+export * from './logger.js'
+export * from './startable.js'
+export * from './abort.js'
+export * from './config.js'
+export * from './certs.js'
+export * from './k8s.js'

@@ -1,0 +1,36 @@
+import { pino, type Logger, type LoggerOptions } from 'pino'
+
+export type { Logger } from 'pino'
+
+export interface LoggerInit {
+  /** @default 'info' (or LOG_LEVEL from the environment) */
+  level?: string
+  /** 'json' for machines, 'pretty' for humans. @default 'json' */
+  format?: 'json' | 'pretty'
+  /** Root name, e.g. the binary. @default 'edgemesh' */
+  name?: string
+  /** Where JSON logs go. @default stdout (fd 1) */
+  destination?: number | string
+}
+
+/** Creates a root logger; components take `root.child({ component: 'edge-hub' })`. */
+export function createLogger (init: LoggerInit = {}): Logger {
+  const opts: LoggerOptions = {
+    name: init.name ?? 'edgemesh',
+    level: init.level ?? process.env.LOG_LEVEL ?? 'info'
+  }
+  if (init.format === 'pretty') {
+    return pino({ ...opts, transport: { target: 'pino-pretty', options: { colorize: true, destination: init.destination ?? 1 } } })
+  }
+  return pino(opts, pino.destination({ dest: init.destination ?? 1, sync: false }))
+}
+
+/** A logger that drops everything: the default in tests and libraries when none is given. */
+export function silentLogger (): Logger {
+  return pino({ level: 'silent' })
+}
+
+/** Child logger named for a component (the `component` field in every line). */
+export function componentLogger (root: Logger, component: string): Logger {
+  return root.child({ component })
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config'
+
+// Three projects: unit (pure, fast), integration (real sockets/SQLite/processes), e2e (kubectl, netns, multi-process).
+// Test files name their project by suffix: *.test.ts = unit, *.int.test.ts = integration, *.e2e.test.ts = e2e.
+const shared = {
+  setupFiles: ['./common/src/polyfill.ts'],
+  resolve: { conditions: ['source'] }
+}
+const include = (suffix: string): string[] => [`{common,cloud-core,edge-core,edgemesh-agent,edgemesh-server,test}/**/*${suffix}`]
+
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  test: {
+    reporters: ['default'],
+    projects: [
+      { ...shared, test: { name: 'unit', include: include('.test.ts'), exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts', '**/*.e2e.test.ts'], setupFiles: shared.setupFiles, testTimeout: 20_000 } },
+      { ...shared, test: { name: 'integration', include: include('.int.test.ts'), exclude: ['**/node_modules/**', '**/dist/**'], setupFiles: shared.setupFiles, testTimeout: 60_000, hookTimeout: 60_000 } },
+      { ...shared, test: { name: 'e2e', include: include('.e2e.test.ts'), exclude: ['**/node_modules/**', '**/dist/**'], setupFiles: shared.setupFiles, testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } }
+    ]
+  }
+})
