@@ -111,3 +111,45 @@ export interface ObjectClient {
   /** Kinds the server knows (including CRD-registered ones). */
   resolveKind: (gvk: GroupVersionKind) => ResourceDefinition | undefined
 }
+
+/** The set of served resources. CRDs register and unregister definitions at runtime. */
+export interface ResourceRegistry {
+  register: (def: ResourceDefinition) => void
+  unregister: (group: string, version: string, resource: string) => void
+  lookup: (group: string, version: string, resource: string) => ResourceDefinition | undefined
+  byKind: (gvk: GroupVersionKind) => ResourceDefinition | undefined
+  all: () => ResourceDefinition[]
+}
+
+/**
+ * What strategic merge patch needs to know about a type: for a field path inside an object of `gvk`,
+ * the list merge key and patch strategy (from x-kubernetes-patch-merge-key / x-kubernetes-patch-strategy).
+ * Paths are field names from the object root, list items skipped: ['spec', 'template', 'spec', 'containers'].
+ */
+export interface PatchMeta {
+  /** e.g. 'name' for containers; undefined = not a merge list (replace wholesale). */
+  mergeKey?: string
+  /** e.g. 'merge', 'merge,retainKeys', 'replace'. */
+  strategy?: string
+  /** 'list' | 'map' | 'primitive' | 'object' when the schema knows the type. */
+  type?: 'list' | 'map' | 'object' | 'primitive'
+}
+
+export interface PatchSchema {
+  /** Metadata for the field at `path` inside a `gvk` object, or undefined when the schema has nothing to say. */
+  lookup: (gvk: GroupVersionKind, path: readonly string[]) => PatchMeta | undefined
+  /** Whether strategic merge is available for this kind (false for CRDs: kube-apiserver rejects SMP on them with 415). */
+  supportsStrategic: (gvk: GroupVersionKind) => boolean
+}
+
+/** Result of schema validation of a request body. */
+export interface SchemaValidationResult {
+  /** Dotted paths of fields the schema does not know ('spec.bogus'). */
+  unknownFields: string[]
+  /** Type/required errors as field causes. */
+  causes: FieldCause[]
+}
+
+export interface SchemaValidator {
+  validate: (gvk: GroupVersionKind, obj: unknown) => SchemaValidationResult
+}
