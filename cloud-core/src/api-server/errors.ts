@@ -70,3 +70,7 @@ export const invalid = (kind: string, name: string, causes: FieldCause[], group 
   new ApiError('Invalid', `${kind} "${name}" is invalid: ${causes.map(c => `${c.field}: ${c.message}`).join(', ')}`, { name, group, kind, causes: causes.map(c => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })) })
 
 export const badRequest = (message: string): ApiError => new ApiError('BadRequest', message)
+
+export const ERROR_CATALOGUE: Record<string, string> = Object.fromEntries(
+  Object.entries(API_REASONS).map(([reason, { http, code }]) => [code, `Kubernetes Status reason ${reason} (HTTP ${http}).`])
+)

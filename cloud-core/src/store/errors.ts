@@ -10,3 +10,12 @@ export class StoreError extends EdgeMeshError {
     this.compactedRevision = opts.compactedRevision
   }
 }
+
+export const ERROR_CATALOGUE: Record<string, string> = {
+  STORE_KEY_EXISTS: 'Create of a key that already exists.',
+  STORE_NOT_FOUND: 'Update or delete of a key that does not exist.',
+  STORE_CONFLICT: 'The key\'s revision differs from the expected one (optimistic concurrency).',
+  STORE_COMPACTED: 'The requested revision is older than the compaction window (HTTP 410 Gone).',
+  STORE_CLOSED: 'The store is stopped.',
+  STORE_UNAVAILABLE: 'The backend (e.g. etcd) cannot be reached.'
+}
