@@ -1,6 +1,6 @@
 import { EdgeMeshError } from '@edgemesh/common'
 
-export type StoreErrorCode = 'STORE_KEY_EXISTS' | 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_COMPACTED' | 'STORE_CLOSED' | 'STORE_UNAVAILABLE'
+export type StoreErrorCode = 'STORE_KEY_EXISTS' | 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_COMPACTED' | 'STORE_CLOSED' | 'STORE_UNAVAILABLE' | 'STORE_WATCH_OVERFLOW'
 
 export class StoreError extends EdgeMeshError {
   /** For STORE_COMPACTED: the oldest revision still available. */
@@ -11,11 +11,12 @@ export class StoreError extends EdgeMeshError {
   }
 }
 
-export const ERROR_CATALOGUE: Record<string, string> = {
+export const ERROR_CATALOGUE: Record<StoreErrorCode, string> = {
   STORE_KEY_EXISTS: 'Create of a key that already exists.',
   STORE_NOT_FOUND: 'Update or delete of a key that does not exist.',
   STORE_CONFLICT: 'The key\'s revision differs from the expected one (optimistic concurrency).',
   STORE_COMPACTED: 'The requested revision is older than the compaction window (HTTP 410 Gone).',
   STORE_CLOSED: 'The store is stopped.',
-  STORE_UNAVAILABLE: 'The backend (e.g. etcd) cannot be reached.'
+  STORE_UNAVAILABLE: 'The backend (e.g. etcd) cannot be reached.',
+  STORE_WATCH_OVERFLOW: 'A watcher fell too far behind (its buffer bound was exceeded) and was ended; relist and watch again (HTTP 410 Gone).'
 }

@@ -1,0 +1,224 @@
+import type { KubeObject } from '@edgemesh/common'
+import { ApiError, badRequest } from '../errors.js'
+import type { FieldCause, ResourceDefinition } from '../types.js'
+import { NONE, arr, cause, col, containersOf, ensureRec, num, rec, str, DNS1123_LABEL } from './util.js'
+
+/** `Always` for `:latest` or untagged images, `IfNotPresent` for a tag or digest (the kubelet rule). */
+export function defaultPullPolicy (image: string | undefined): string {
+  if (image === undefined || image === '') return 'IfNotPresent'
+  if (image.includes('@')) return 'IfNotPresent'
+  const lastSlash = image.lastIndexOf('/')
+  const colon = image.indexOf(':', lastSlash + 1)
+  if (colon < 0) return 'Always'
+  return image.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent'
+}
+
+function defaultContainer (c: Record<string, unknown>): void {
+  c.terminationMessagePath ??= '/dev/termination-log'
+  c.terminationMessagePolicy ??= 'File'
+  c.imagePullPolicy ??= defaultPullPolicy(str(c.image))
+  c.resources ??= {}
+  for (const p of arr(c.ports)) rec(p).protocol ??= 'TCP'
+}
+
+/** Pod spec defaults; also applied to workload templates so a re-apply compares equal. */
+export function defaultPodSpec (podSpec: Record<string, unknown>): void {
+  podSpec.restartPolicy ??= 'Always'
+  podSpec.dnsPolicy ??= 'ClusterFirst'
+  podSpec.schedulerName ??= 'default-scheduler'
+  podSpec.terminationGracePeriodSeconds ??= 30
+  podSpec.securityContext ??= {}
+  for (const c of [...containersOf(podSpec), ...arr(podSpec.initContainers).map(rec)]) defaultContainer(c)
+}
+
+export function validatePodSpec (podSpec: unknown, path: string): FieldCause[] {
+  const causes: FieldCause[] = []
+  const s = rec(podSpec)
+  const containers = containersOf(s)
+  if (containers.length === 0) causes.push(cause(`${path}.containers`, 'Required value', 'FieldValueRequired'))
+  const names = new Set<string>()
+  for (const [list, key] of [[containers, 'containers'], [arr(s.initContainers).map(rec), 'initContainers']] as const) {
+    list.forEach((c, i) => {
+      const name = str(c.name)
+      if (name === undefined || name === '') causes.push(cause(`${path}.${key}[${i}].name`, 'Required value', 'FieldValueRequired'))
+      else if (!DNS1123_LABEL.test(name)) causes.push(cause(`${path}.${key}[${i}].name`, `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`))
+      else if (names.has(name)) causes.push(cause(`${path}.${key}[${i}].name`, `Duplicate value: "${name}"`, 'FieldValueDuplicate'))
+      if (name !== undefined) names.add(name)
+      if (str(c.image) === undefined || c.image === '') causes.push(cause(`${path}.${key}[${i}].image`, 'Required value', 'FieldValueRequired'))
+    })
+  }
+  const rp = s.restartPolicy
+  if (rp !== undefined && !['Always', 'OnFailure', 'Never'].includes(String(rp))) causes.push(cause(`${path}.restartPolicy`, `Unsupported value: "${String(rp)}": supported values: "Always", "OnFailure", "Never"`, 'FieldValueNotSupported'))
+  return causes
+}
+
+/** The STATUS column, following kubectl's precedence: init containers, then containers, then Terminating. */
+export function podStatusReason (pod: KubeObject): string {
+  const st = rec(pod.status)
+  let reason = str(st.reason) ?? str(st.phase) ?? 'Pending'
+  const initStatuses = arr(st.initContainerStatuses).map(rec)
+  const initCount = arr(rec(pod.spec).initContainers).length
+  let initializing = false
+  initStatuses.forEach((c, i) => {
+    if (initializing) return
+    const state = rec(c.state)
+    const term = rec(state.terminated)
+    const wait = rec(state.waiting)
+    if (state.terminated !== undefined && num(term.exitCode) === 0) return
+    initializing = true
+    if (state.terminated !== undefined) {
+      reason = str(term.reason) !== undefined ? `Init:${String(term.reason)}` : `Init:ExitCode:${String(term.exitCode)}`
+    } else if (str(wait.reason) !== undefined && wait.reason !== 'PodInitializing') {
+      reason = `Init:${String(wait.reason)}`
+    } else {
+      reason = `Init:${i}/${initCount}`
+    }
+  })
+  if (!initializing) {
+    let hasRunning = false
+    for (const c of arr(st.containerStatuses).map(rec).reverse()) {
+      const state = rec(c.state)
+      const wait = rec(state.waiting)
+      const term = rec(state.terminated)
+      if (str(wait.reason) !== undefined) reason = String(wait.reason)
+      else if (state.terminated !== undefined) {
+        reason = str(term.reason) ?? (num(term.signal) !== undefined ? `Signal:${String(term.signal)}` : `ExitCode:${String(term.exitCode)}`)
+      } else if (state.running !== undefined && c.ready === true) hasRunning = true
+    }
+    if (reason === 'Completed' && hasRunning) reason = 'Running'
+  }
+  if (pod.metadata.deletionTimestamp !== undefined) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating'
+  return reason
+}
+
+export function podCells (pod: KubeObject): unknown[] {
+  const st = rec(pod.status)
+  const s = rec(pod.spec)
+  const statuses = arr(st.containerStatuses).map(rec)
+  const total = containersOf(s).length
+  const ready = statuses.filter(c => c.ready === true).length
+  const restarts = statuses.reduce<number>((n, c) => n + (num(c.restartCount) ?? 0), 0)
+  const gates = arr(s.readinessGates).map(g => str(rec(g).conditionType))
+  const conds = arr(st.conditions).map(rec)
+  const gatesReady = gates.filter(t => conds.some(c => c.type === t && c.status === 'True')).length
+  return [
+    `${ready}/${total}`,
+    podStatusReason(pod),
+    restarts,
+    str(st.podIP) ?? NONE,
+    str(s.nodeName) ?? NONE,
+    str(st.nominatedNodeName) ?? NONE,
+    gates.length === 0 ? NONE : `${gatesReady}/${gates.length}`
+  ]
+}
+
+/**
+ * What `POST pods/<name>/binding` does: validates the Binding and returns the pod with
+ * `spec.nodeName` set (and a PodScheduled=True condition). The caller stores it with the pod's
+ * resourceVersion as precondition and answers 201 with a Success Status. A pod is bound once:
+ * binding an already-bound or terminating pod is a 409 Conflict.
+ */
+export function applyBinding (pod: KubeObject, binding: unknown, now: Date = new Date()): KubeObject {
+  const b = rec(binding)
+  const target = rec(b.target)
+  const node = str(target.name)
+  const name = pod.metadata.name ?? ''
+  if (node === undefined || node === '') throw badRequest('Binding.target.name: Required value')
+  const kind = str(target.kind)
+  if (kind !== undefined && kind !== '' && kind !== 'Node') throw badRequest(`Binding.target.kind: Unsupported value: "${kind}": supported values: "Node"`)
+  const bname = str(rec(b.metadata).name)
+  if (bname !== undefined && bname !== name) throw badRequest(`Binding.metadata.name: Invalid value: "${bname}": must match the pod name "${name}"`)
+  const buid = str(rec(b.metadata).uid)
+  if (buid !== undefined && pod.metadata.uid !== undefined && buid !== pod.metadata.uid) {
+    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": Precondition failed: UID in precondition: ${buid}, UID in object meta: ${pod.metadata.uid}`, { name, kind: 'pods' })
+  }
+  if (pod.metadata.deletionTimestamp !== undefined) {
+    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`, { name, kind: 'pods' })
+  }
+  const bound = str(rec(pod.spec).nodeName)
+  if (bound !== undefined && bound !== '') {
+    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${bound}"`, { name, kind: 'pods' })
+  }
+  const out = structuredClone(pod)
+  const s = ensureRec(out as Record<string, unknown>, 'spec')
+  s.nodeName = node
+  const annotations = rec(rec(b.metadata).annotations)
+  if (Object.keys(annotations).length > 0) {
+    out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...(annotations as Record<string, string>) }
+  }
+  const st = ensureRec(out as Record<string, unknown>, 'status')
+  const conds = arr(st.conditions).map(rec).filter(c => c.type !== 'PodScheduled')
+  conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') })
+  st.conditions = conds
+  return out
+}
+
+/** Guaranteed when every container has equal cpu+memory requests and limits, BestEffort with none at all. */
+export function qosClass (podSpec: Record<string, unknown>): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const cs = [...containersOf(podSpec), ...arr(podSpec.initContainers).map(rec)]
+  let any = false
+  let guaranteed = cs.length > 0
+  for (const c of cs) {
+    const r = rec(c.resources)
+    const req = rec(r.requests); const lim = rec(r.limits)
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true
+    for (const k of ['cpu', 'memory']) {
+      const l = lim[k]
+      if (l === undefined || (req[k] !== undefined && String(req[k]) !== String(l))) guaranteed = false
+    }
+  }
+  if (!any) return 'BestEffort'
+  return guaranteed ? 'Guaranteed' : 'Burstable'
+}
+
+export function podsResource (): ResourceDefinition {
+  return {
+    group: '',
+    version: 'v1',
+    resource: 'pods',
+    kind: 'Pod',
+    singular: 'pod',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: ['status', 'binding', 'log'],
+    columns: [
+      col('Ready', 'The number of containers that are ready.'),
+      col('Status', 'The aggregate status of the containers in this pod.'),
+      col('Restarts', 'The number of times the containers in this pod have been restarted.', 0, 'integer'),
+      col('IP', 'The IP address assigned to the pod.', 1),
+      col('Node', 'The node the pod is assigned to.', 1),
+      col('Nominated Node', 'The node the pod is nominated to.', 1),
+      col('Readiness Gates', 'The readiness gates of the pod.', 1)
+    ],
+    cells: obj => podCells(obj),
+    fieldSelectors: {
+      'spec.nodeName': o => str(rec(o.spec).nodeName) ?? '',
+      'spec.schedulerName': o => str(rec(o.spec).schedulerName),
+      'spec.serviceAccountName': o => str(rec(o.spec).serviceAccountName),
+      'status.phase': o => str(rec(o.status).phase),
+      'status.podIP': o => str(rec(o.status).podIP),
+      'spec.restartPolicy': o => str(rec(o.spec).restartPolicy)
+    },
+    prepareForCreate: obj => {
+      const s = ensureRec(obj as Record<string, unknown>, 'spec')
+      defaultPodSpec(s)
+      // Clients do not get to claim a status on create; the node reports it.
+      obj.status = { phase: 'Pending', qosClass: qosClass(s) }
+    },
+    prepareForUpdate: (obj, old) => {
+      defaultPodSpec(ensureRec(obj as Record<string, unknown>, 'spec'))
+      obj.status = old.status
+    },
+    prepareForStatusUpdate: (obj, old) => { obj.spec = old.spec },
+    validate: (obj, old) => {
+      const causes = validatePodSpec(obj.spec, 'spec')
+      if (old !== undefined) {
+        const was = str(rec(old.spec).nodeName)
+        const now = str(rec(obj.spec).nodeName)
+        if (was !== undefined && was !== '' && now !== was) causes.push(cause('spec.nodeName', 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` or `spec.terminationGracePeriodSeconds`', 'FieldValueForbidden'))
+      }
+      return causes
+    }
+  }
+}

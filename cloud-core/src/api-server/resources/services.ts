@@ -1,0 +1,177 @@
+import type { KubeObject } from '@edgemesh/common'
+import { invalid } from '../errors.js'
+import type { FieldCause, ResourceDefinition } from '../types.js'
+import { ServiceAllocator, type ServiceAllocatorInit } from './service-allocator.js'
+import { NONE, arr, cause, col, formatMap, num, rec, str, DNS1123_LABEL } from './util.js'
+
+const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP']
+
+/** `80/TCP,443:30443/TCP` as kubectl prints it. */
+export function formatServicePorts (svc: KubeObject): string {
+  const ports = arr(rec(svc.spec).ports).map(rec)
+  if (ports.length === 0) return NONE
+  return ports.map(p => {
+    const np = num(p.nodePort)
+    return `${String(p.port)}${np !== undefined && np !== 0 ? `:${np}` : ''}/${str(p.protocol) ?? 'TCP'}`
+  }).join(',')
+}
+
+function externalIP (svc: KubeObject): string {
+  const s = rec(svc.spec)
+  const type = str(s.type) ?? 'ClusterIP'
+  const external = arr(s.externalIPs).map(String)
+  if (type === 'ExternalName') return str(s.externalName) ?? NONE
+  if (type === 'LoadBalancer') {
+    const ingress = arr(rec(rec(svc.status).loadBalancer).ingress).map(i => str(rec(i).ip) ?? str(rec(i).hostname)).filter((x): x is string => x !== undefined)
+    const all = [...ingress, ...external]
+    return all.length === 0 ? '<pending>' : all.join(',')
+  }
+  return external.length === 0 ? NONE : external.join(',')
+}
+
+export function serviceCells (svc: KubeObject): unknown[] {
+  const s = rec(svc.spec)
+  const type = str(s.type) ?? 'ClusterIP'
+  const clusterIP = type === 'ExternalName' ? NONE : (str(s.clusterIP) ?? NONE)
+  return [type, clusterIP === '' ? NONE : clusterIP, externalIP(svc), formatServicePorts(svc), formatMap(s.selector)]
+}
+
+function applyDefaults (svc: KubeObject): void {
+  const s = rec(svc.spec)
+  svc.spec = s
+  s.type ??= 'ClusterIP'
+  s.sessionAffinity ??= 'None'
+  if (s.type !== 'ExternalName') {
+    s.ipFamilies ??= ['IPv4']
+    s.ipFamilyPolicy ??= 'SingleStack'
+    s.internalTrafficPolicy ??= 'Cluster'
+  }
+  if (s.type === 'NodePort' || s.type === 'LoadBalancer') s.externalTrafficPolicy ??= 'Cluster'
+  for (const p of arr(s.ports)) {
+    const r = rec(p)
+    r.protocol ??= 'TCP'
+    r.targetPort ??= r.port
+  }
+}
+
+export function validateService (svc: KubeObject, old: KubeObject | undefined): FieldCause[] {
+  const causes: FieldCause[] = []
+  const s = rec(svc.spec)
+  const type = str(s.type) ?? 'ClusterIP'
+  if (!TYPES.includes(type)) causes.push(cause('spec.type', `Unsupported value: "${type}": supported values: "${TYPES.join('", "')}"`, 'FieldValueNotSupported'))
+  const ports = arr(s.ports).map(rec)
+  const headless = s.clusterIP === 'None'
+  if (type === 'ExternalName') {
+    if (str(s.externalName) === undefined || s.externalName === '') causes.push(cause('spec.externalName', 'Required value', 'FieldValueRequired'))
+  } else if (ports.length === 0 && !headless) {
+    causes.push(cause('spec.ports', 'Required value', 'FieldValueRequired'))
+  }
+  if (headless && (type === 'NodePort' || type === 'LoadBalancer')) causes.push(cause('spec.clusterIP', `Invalid value: "None": may not be set to 'None' for ${type} services`))
+  const names = new Set<string>()
+  const keys = new Set<string>()
+  ports.forEach((p, i) => {
+    const port = num(p.port)
+    if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) causes.push(cause(`spec.ports[${i}].port`, `Invalid value: ${String(p.port)}: must be between 1 and 65535, inclusive`))
+    const protocol = str(p.protocol) ?? 'TCP'
+    if (!PROTOCOLS.includes(protocol)) causes.push(cause(`spec.ports[${i}].protocol`, `Unsupported value: "${protocol}": supported values: "SCTP", "TCP", "UDP"`, 'FieldValueNotSupported'))
+    const name = str(p.name)
+    if (ports.length > 1 && (name === undefined || name === '')) causes.push(cause(`spec.ports[${i}].name`, 'Required value', 'FieldValueRequired'))
+    if (name !== undefined && name !== '') {
+      if (!DNS1123_LABEL.test(name)) causes.push(cause(`spec.ports[${i}].name`, `Invalid value: "${name}": must be a lower-case RFC 1123 label`))
+      if (names.has(name)) causes.push(cause(`spec.ports[${i}].name`, `Duplicate value: "${name}"`, 'FieldValueDuplicate'))
+      names.add(name)
+    }
+    const key = `${String(port)}/${protocol}`
+    if (keys.has(key)) causes.push(cause(`spec.ports[${i}]`, `Duplicate value: {"port":${String(port)},"protocol":"${protocol}"}`, 'FieldValueDuplicate'))
+    keys.add(key)
+    const tp = p.targetPort
+    if (typeof tp === 'number' && (!Number.isInteger(tp) || tp < 1 || tp > 65535)) causes.push(cause(`spec.ports[${i}].targetPort`, `Invalid value: ${tp}: must be between 1 and 65535, inclusive`))
+    const np = num(p.nodePort)
+    if (np !== undefined && np !== 0 && type !== 'NodePort' && type !== 'LoadBalancer') {
+      causes.push(cause(`spec.ports[${i}].nodePort`, `Forbidden: may not be used when \`type\` is '${type}'`, 'FieldValueForbidden'))
+    }
+  })
+  if (old !== undefined) causes.push(...clusterIPImmutable(svc, old))
+  return causes
+}
+
+function clusterIPImmutable (svc: KubeObject, old: KubeObject): FieldCause[] {
+  const s = rec(svc.spec); const o = rec(old.spec)
+  if (s.type === 'ExternalName' || o.type === 'ExternalName') return []
+  const before = str(o.clusterIP) ?? ''
+  const after = str(s.clusterIP) ?? ''
+  if (before !== '' && after !== '' && before !== after) return [cause('spec.clusterIPs[0]', 'Invalid value: field is immutable')]
+  return []
+}
+
+/** Carries server-set values the client left out (kubectl replace, controllers writing partial specs). */
+function carryOver (svc: KubeObject, old: KubeObject): void {
+  const s = rec(svc.spec); const o = rec(old.spec)
+  svc.spec = s
+  if (s.type === 'ExternalName') {
+    delete s.clusterIP
+    delete s.clusterIPs
+    return
+  }
+  if ((str(s.clusterIP) ?? '') === '' && o.type !== 'ExternalName' && str(o.clusterIP) !== undefined) {
+    s.clusterIP = o.clusterIP
+    s.clusterIPs = o.clusterIPs ?? [o.clusterIP]
+  }
+  const nodePorts = s.type === 'NodePort' || s.type === 'LoadBalancer'
+  const oldPorts = arr(o.ports).map(rec)
+  for (const p of arr(s.ports).map(rec)) {
+    if (!nodePorts) { delete p.nodePort; continue }
+    if (num(p.nodePort) !== undefined && p.nodePort !== 0) continue
+    const match = oldPorts.find(q => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP'))
+    if (num(match?.nodePort) !== undefined) p.nodePort = match?.nodePort
+  }
+}
+
+/**
+ * core/v1 services. ClusterIPs and NodePorts come from `allocator` (one per API server);
+ * pass the same instance to every registration of the definition.
+ */
+export function servicesResource (allocator: ServiceAllocator = new ServiceAllocator()): ResourceDefinition {
+  return {
+    group: '',
+    version: 'v1',
+    resource: 'services',
+    kind: 'Service',
+    singular: 'service',
+    namespaced: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+    subresources: ['status'],
+    columns: [
+      col('Type', 'The type of the service.'),
+      col('Cluster-IP', 'The cluster IP of the service.'),
+      col('External-IP', 'External IPs or load balancer ingress of the service.'),
+      col('Port(s)', 'The ports the service listens on.'),
+      col('Selector', 'The label selector of the service.', 1)
+    ],
+    cells: obj => serviceCells(obj),
+    fieldSelectors: {
+      'spec.clusterIP': o => str(rec(o.spec).clusterIP),
+      'spec.type': o => str(rec(o.spec).type)
+    },
+    prepareForCreate: async (obj, ctx) => {
+      applyDefaults(obj)
+      const early = validateService(obj, undefined)
+      if (early.length > 0) throw invalid('Service', obj.metadata.name ?? '', early)
+      await allocator.allocate(obj, ctx.client)
+    },
+    prepareForUpdate: async (obj, old, ctx) => {
+      applyDefaults(obj)
+      carryOver(obj, old)
+      const early = validateService(obj, old)
+      if (early.length > 0) throw invalid('Service', obj.metadata.name ?? '', early)
+      await allocator.allocate(obj, ctx.client)
+    },
+    prepareForStatusUpdate: (obj, old) => { obj.spec = old.spec },
+    validate: (obj, old) => validateService(obj, old),
+    afterDelete: obj => { allocator.release(obj) }
+  }
+}
+
+export { ServiceAllocator, type ServiceAllocatorInit }

@@ -1,0 +1,259 @@
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { hasCode, type Logger, type Startable } from '@edgemesh/common'
+import type { ApiCore } from './api-core.js'
+import { Authenticator, type TokenMap } from './authn.js'
+import { Authorizer } from './authz.js'
+import { ApiError } from './errors.js'
+import type { RequestContext } from './handlers/context.js'
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js'
+import { handleResource } from './handlers/resources.js'
+import { AGGREGATED_DISCOVERY_TYPE, COMMON_HEADERS, DEFAULT_BODY_LIMIT, negotiate, sendJson, sendStatus } from './http-util.js'
+import { ApiMetrics } from './metrics.js'
+import { route } from './router.js'
+
+/** What the server needs from the OpenAPI module (OpenApiPublisher fits). */
+export interface OpenApiSource {
+  rootJson: () => string
+  document: (gvPath: string) => { json: string, hash: string } | undefined
+}
+
+export interface ApiServerTls {
+  key: string
+  cert: string
+  /** Cluster CA: client certificates are verified against it. */
+  ca: string
+}
+
+export interface ApiServerInit {
+  /** @default 6443 */
+  port?: number
+  /** @default '0.0.0.0' */
+  host?: string
+  tls: ApiServerTls
+  /** Request body limit in bytes. @default 3 MiB (kube-apiserver's) */
+  bodyLimit?: number
+  /** Longest watch stream; clients asking for more get this. @default 1800 */
+  maxWatchSeconds?: number
+}
+
+export interface ApiServerComponents {
+  core: Pick<ApiCore, 'registry' | 'storage'>
+  logger: Logger
+  /** Static bearer tokens (see authn.ts `loadTokenFile`). */
+  tokens?: TokenMap
+  /** Serves /openapi/v3 when given; 404 otherwise. */
+  openapi?: OpenApiSource
+}
+
+const HEALTH = new Set(['/healthz', '/readyz', '/livez'])
+
+/** Errors from other layers, mapped to a Status; anything unknown is a 500 that never kills the server. */
+export function toApiError (err: unknown, log: Logger): ApiError {
+  if (err instanceof ApiError) return err
+  const e = err as { toApiError?: () => unknown, code?: unknown, causes?: unknown, message?: unknown }
+  if (typeof e?.toApiError === 'function') {
+    const mapped = e.toApiError()
+    if (mapped instanceof ApiError) {
+      if (hasCode(err, 'PATCH_APPLY_CONFLICT') && Array.isArray(e.causes)) return new ApiError('Conflict', mapped.message, { causes: e.causes as never })
+      return mapped
+    }
+  }
+  if (hasCode(err, 'STORE_CONFLICT')) return new ApiError('Conflict', 'the object has been modified; please apply your changes to the latest version and try again')
+  if (hasCode(err, 'STORE_COMPACTED')) return new ApiError('Expired', 'too old resource version')
+  if (hasCode(err, 'STORE_UNAVAILABLE') || hasCode(err, 'STORE_CLOSED')) return new ApiError('ServiceUnavailable', 'the storage backend is unavailable')
+  log.error({ err }, 'unexpected error while serving a request')
+  return new ApiError('InternalError', `Internal error occurred: ${typeof e?.message === 'string' ? e.message : 'unknown error'}`)
+}
+
+/**
+ * The Kubernetes-compatible HTTPS endpoint: authn (client certs, bearer tokens), authz, discovery,
+ * OpenAPI v3, resource verbs and watch streams, health and metrics.
+ */
+export class ApiServer implements Startable {
+  readonly metrics = new ApiMetrics()
+  private readonly init: Required<Omit<ApiServerInit, 'tls'>> & { tls: ApiServerTls }
+  private readonly core: ApiServerComponents['core']
+  private readonly log: Logger
+  private readonly authn: Authenticator
+  private readonly authz: Authorizer
+  private readonly openapi?: OpenApiSource
+  private server?: Server
+  private stopping?: AbortController
+  private discoveryCache = new Map<string, string>()
+  private discoveryVersion = -1
+
+  constructor (components: ApiServerComponents, init: ApiServerInit) {
+    this.init = { port: 6443, host: '0.0.0.0', bodyLimit: DEFAULT_BODY_LIMIT, maxWatchSeconds: 1800, ...init }
+    this.core = components.core
+    this.log = components.logger.child({ component: 'api-server' })
+    this.authn = new Authenticator({ tokens: components.tokens })
+    const podsDef = (): ReturnType<ApiCore['registry']['lookup']> => this.core.registry.lookup('', 'v1', 'pods')
+    this.authz = new Authorizer({
+      getPod: async (ns, name) => {
+        const def = podsDef()
+        if (def === undefined) return undefined
+        try { return await this.core.storage.get(def, ns, name) } catch { return undefined }
+      }
+    })
+    this.openapi = components.openapi
+  }
+
+  isStarted (): boolean { return this.server !== undefined }
+
+  async start (): Promise<void> {
+    if (this.server !== undefined) return
+    this.stopping = new AbortController()
+    const server = createServer({
+      key: this.init.tls.key,
+      cert: this.init.tls.cert,
+      ca: this.init.tls.ca,
+      requestCert: true,
+      rejectUnauthorized: false
+    }, (req, res) => { this.handle(req, res).catch(err => { this.log.error({ err }, 'request handler crashed'); res.destroy() }) })
+    server.on('clientError', (_err, socket) => { socket.destroy() })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.init.port, this.init.host, () => { server.off('error', reject); resolve() })
+    })
+    this.server = server
+    this.log.info({ port: this.port }, 'api server listening')
+  }
+
+  async stop (): Promise<void> {
+    const server = this.server
+    if (server === undefined) return
+    this.server = undefined
+    this.stopping?.abort()
+    await new Promise<void>(resolve => {
+      server.close(() => { resolve() })
+      server.closeAllConnections()
+    })
+  }
+
+  get port (): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0
+  }
+
+  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint()
+    const labels = { verb: (req.method ?? 'GET').toLowerCase(), resource: 'nonresource' }
+    res.once('close', () => {
+      this.metrics.observe(labels.verb, labels.resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9)
+    })
+    const ac = new AbortController()
+    res.once('close', () => { ac.abort() })
+    const signal = AbortSignal.any([ac.signal, this.stopping?.signal ?? ac.signal])
+    const url = req.url ?? '/'
+    const qi = url.indexOf('?')
+    const pathname = qi < 0 ? url : url.slice(0, qi)
+    const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1))
+    try {
+      if (HEALTH.has(pathname)) {
+        res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+        res.end('ok')
+        return
+      }
+      const user = this.authn.authenticate(req)
+      const r = route(req.method ?? 'GET', pathname, query.get('watch') === 'true' || query.get('watch') === '1')
+      if (r.type === 'method-not-allowed') throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`)
+      if (r.type === 'resource') {
+        const ctx: RequestContext = {
+          req, res, query, user, registry: this.core.registry, storage: this.core.storage, authz: this.authz, metrics: this.metrics,
+          log: this.log, bodyLimit: this.init.bodyLimit, signal, maxWatchSeconds: this.init.maxWatchSeconds, labels
+        }
+        await handleResource(ctx, r)
+        return
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource')
+      labels.resource = 'discovery'
+      this.serveNonResource(req, res, r)
+    } catch (err) {
+      const apiErr = toApiError(err, this.log)
+      if (res.headersSent) {
+        if (!res.destroyed) res.end()
+        return
+      }
+      // After an over-limit or undecodable upload the rest of the body is not worth reading.
+      sendStatus(res, apiErr, apiErr.httpStatus === 413 ? { Connection: 'close' } : {})
+    }
+  }
+
+  private serveNonResource (req: IncomingMessage, res: ServerResponse, r: Exclude<ReturnType<typeof route>, { type: 'resource' | 'method-not-allowed' }>): void {
+    const defs = (): ReturnType<ApiCore['registry']['all']> => this.core.registry.all()
+    switch (r.type) {
+      case 'api-versions':
+      case 'api-groups': {
+        const core = r.type === 'api-versions'
+        if (negotiate(req.headers.accept, { aggregated: true }).kind === 'aggregated') {
+          const text = this.cached(core ? 'agg-core' : 'agg-apis', () => aggregatedDiscovery(defs(), core))
+          res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': AGGREGATED_DISCOVERY_TYPE, 'Content-Length': Buffer.byteLength(text) })
+          res.end(text)
+          return
+        }
+        this.sendCached(res, core ? 'api' : 'apis', () => core ? apiVersions() : apiGroupList(defs()))
+        return
+      }
+      case 'api-group': {
+        const g = apiGroup(defs(), r.group)
+        if (g === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource')
+        sendJson(res, 200, g)
+        return
+      }
+      case 'api-resources': {
+        const list = apiResourceList(defs(), r.group, r.version)
+        if (list === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource')
+        this.sendCached(res, `res:${r.group}/${r.version}`, () => list)
+        return
+      }
+      case 'nonresource':
+        this.serveOther(res, r.path)
+    }
+  }
+
+  private serveOther (res: ServerResponse, path: string): void {
+    if (path === '/version' || path === '/version/') { sendJson(res, 200, VERSION_INFO); return }
+    if (path === '/metrics') {
+      const text = this.metrics.render()
+      res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
+      res.end(text)
+      return
+    }
+    if (this.openapi !== undefined && (path === '/openapi/v3' || path === '/openapi/v3/')) {
+      const text = this.openapi.rootJson()
+      res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+      res.end(text)
+      return
+    }
+    if (this.openapi !== undefined && path.startsWith('/openapi/v3/')) {
+      const doc = this.openapi.document(path.slice('/openapi/v3/'.length))
+      if (doc !== undefined) {
+        res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(doc.json), ETag: `"${doc.hash}"` })
+        res.end(doc.json)
+        return
+      }
+    }
+    throw new ApiError('NotFound', 'the server could not find the requested resource')
+  }
+
+  /** Discovery documents are rebuilt only when the registry changes. */
+  private cached (key: string, build: () => unknown): string {
+    const reg = this.core.registry as { version?: () => number }
+    const v = reg.version?.() ?? -2
+    if (v !== this.discoveryVersion || v === -2) { this.discoveryCache.clear(); this.discoveryVersion = v }
+    let text = this.discoveryCache.get(key)
+    if (text === undefined) { text = JSON.stringify(build()); this.discoveryCache.set(key, text) }
+    return text
+  }
+
+  private sendCached (res: ServerResponse, key: string, build: () => unknown): void {
+    const text = this.cached(key, build)
+    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+    res.end(text)
+  }
+}
+
+export function apiServer (init: ApiServerInit): (components: ApiServerComponents) => ApiServer {
+  return (components) => new ApiServer(components, init)
+}

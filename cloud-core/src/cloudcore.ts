@@ -1,0 +1,387 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, startAll, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
+import { stringify as toYaml } from 'yaml'
+import { createApiCore, type ApiCore } from './api-server/api-core.js'
+import type { Patcher } from './api-server/patcher.js'
+import { builtinResources, crdToResourceDefinitions, ServiceAllocator } from './api-server/resources/index.js'
+import { shippedCrds } from './api-server/resources/shipped-crds.js'
+import { ApiServer } from './api-server/server.js'
+import type { ResourceRef } from './api-server/types.js'
+import type { CloudCoreConfig } from './config.js'
+import { createControllerManager, type ControllerManager } from './controllers/index.js'
+import { applyCrd, OpenApiPublisher, openApiPatchSchema, openApiValidator, removeCrd, SchemaIndex } from './openapi/index.js'
+import { applyPatch } from './patch/index.js'
+import { createStore, type Store } from './store/index.js'
+
+/** Namespaces every cluster has (kube-apiserver creates the same four). */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
+
+const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' }
+const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', namespace: 'default' }
+
+export interface CloudCoreComponents {
+  /** @default a logger built from `config.log` */
+  logger?: Logger
+}
+
+/** Where cloudcore keeps its files under the data dir. */
+export function cloudCorePaths (dataDir: string): { pki: string, caCert: string, caKey: string, serverCert: string, serverKey: string, adminCert: string, adminKey: string, kubeconfig: string } {
+  const pki = join(dataDir, 'pki')
+  return {
+    pki,
+    caCert: join(pki, 'ca.crt'),
+    caKey: join(pki, 'ca.key'),
+    serverCert: join(pki, 'apiserver.crt'),
+    serverKey: join(pki, 'apiserver.key'),
+    adminCert: join(pki, 'admin.crt'),
+    adminKey: join(pki, 'admin.key'),
+    kubeconfig: join(dataDir, 'admin.kubeconfig')
+  }
+}
+
+async function readPair (certPath: string, keyPath: string): Promise<KeyAndCert | undefined> {
+  try {
+    return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') }
+  } catch (err) {
+    if (hasCode(err, 'ENOENT')) return undefined
+    throw err
+  }
+}
+
+/** Writes atomically (temp + rename) so a crash never leaves half a key behind. */
+async function writeSecret (path: string, text: string, mode = 0o600): Promise<void> {
+  const tmp = `${path}.tmp`
+  await writeFile(tmp, text, { mode })
+  await chmod(tmp, mode)
+  await rename(tmp, path)
+}
+
+async function writePair (certPath: string, keyPath: string, pair: KeyAndCert): Promise<void> {
+  await writeSecret(keyPath, pair.keyPem, 0o600)
+  await writeSecret(certPath, pair.certPem, 0o644)
+}
+
+const isIPv4 = (s: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(s)
+
+/** The cluster PKI: CA, API serving cert and admin client cert, created once and reused. */
+export interface ClusterPki {
+  ca: CertificateAuthority
+  server: KeyAndCert
+  admin: KeyAndCert
+}
+
+/**
+ * Loads the PKI from `dataDir/pki`, creating what is missing. The serving certificate is reissued
+ * when the wanted names changed (new certSANs or hostname); the CA and the admin cert never are.
+ */
+export async function ensurePki (dataDir: string, wanted: { dnsNames: string[], ipAddresses: string[] }): Promise<ClusterPki> {
+  const p = cloudCorePaths(dataDir)
+  await mkdir(p.pki, { recursive: true, mode: 0o700 })
+  let ca: CertificateAuthority | undefined = await readPair(p.caCert, p.caKey)
+  let fresh = false
+  if (ca === undefined) {
+    ca = await createCA({ commonName: 'edgemesh-cluster-ca' })
+    await writePair(p.caCert, p.caKey, ca)
+    fresh = true
+  }
+  let server = fresh ? undefined : await readPair(p.serverCert, p.serverKey)
+  if (server !== undefined) {
+    const info = certInfo(server.certPem)
+    const covers = wanted.dnsNames.every(n => info.dnsNames.includes(n)) && wanted.ipAddresses.every(n => info.ipAddresses.includes(n))
+    if (!covers || info.notAfter.getTime() < Date.now() + 30 * 86_400_000) server = undefined
+  }
+  if (server === undefined) {
+    server = await issueCert(ca, { commonName: 'kube-apiserver', dnsNames: wanted.dnsNames, ipAddresses: wanted.ipAddresses }, { usage: 'server', days: 365 })
+    await writePair(p.serverCert, p.serverKey, server)
+  }
+  let admin = fresh ? undefined : await readPair(p.adminCert, p.adminKey)
+  if (admin === undefined) {
+    admin = await issueCert(ca, { commonName: 'kubernetes-admin', organizations: ['system:masters'] }, { usage: 'client', days: 3650 })
+    await writePair(p.adminCert, p.adminKey, admin)
+  }
+  return { ca, server, admin }
+}
+
+/** A kubeconfig with embedded certificates, as `kubectl --kubeconfig` reads it. */
+export function adminKubeconfig (server: string, pki: ClusterPki, name = 'edgemesh'): string {
+  const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64')
+  return toYaml({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster: { server, 'certificate-authority-data': b64(pki.ca.certPem) } }],
+    users: [{ name: 'kubernetes-admin', user: { 'client-certificate-data': b64(pki.admin.certPem), 'client-key-data': b64(pki.admin.keyPem) } }],
+    contexts: [{ name: `kubernetes-admin@${name}`, context: { cluster: name, user: 'kubernetes-admin' } }],
+    'current-context': `kubernetes-admin@${name}`,
+    preferences: {}
+  })
+}
+
+/** A running cloudcore: the API core for in-process users and where kubectl should look. */
+export interface CloudCore extends Startable {
+  readonly config: CloudCoreConfig
+  /** Registry, storage and the in-process admin client (valid after start). */
+  readonly core: ApiCore
+  /** Actual HTTPS port (after start; differs from the config when it asked for 0). */
+  readonly port: number
+  /** Path of the admin kubeconfig written at start. */
+  readonly kubeconfigPath: string
+  readonly pki: ClusterPki
+  waitForSync: (signal?: AbortSignal) => Promise<void>
+}
+
+/**
+ * Keeps the registry and the OpenAPI index in step with the stored CRDs: each served version of a
+ * CRD becomes a ResourceDefinition, and goes away with the CRD.
+ */
+class CrdRegistrar implements Startable {
+  private ac?: AbortController
+  private loop?: Promise<void>
+  private readonly registered = new Map<string, Array<{ group: string, version: string, resource: string }>>()
+
+  constructor (private readonly core: ApiCore, private readonly index: SchemaIndex, private readonly log: Logger) {}
+
+  /** Registers (or re-registers) one CRD right away, so a create is usable before the watch sees it. */
+  apply (crd: KubeObject): void {
+    const name = crd.metadata.name ?? ''
+    const defs = crdToResourceDefinitions(crd)
+    const now = new Set(defs.map(d => `${d.group}/${d.version}/${d.resource}`))
+    for (const old of this.registered.get(name) ?? []) {
+      if (!now.has(`${old.group}/${old.version}/${old.resource}`)) this.core.registry.unregister(old.group, old.version, old.resource)
+    }
+    try {
+      applyCrd(this.index, crd)
+    } catch (err) {
+      this.log.warn({ err, crd: name }, 'CRD schema not usable for validation/explain')
+    }
+    for (const d of defs) this.core.registry.register(d)
+    this.registered.set(name, defs.map(d => ({ group: d.group, version: d.version, resource: d.resource })))
+  }
+
+  remove (crd: KubeObject): void {
+    const name = crd.metadata.name ?? ''
+    for (const old of this.registered.get(name) ?? []) this.core.registry.unregister(old.group, old.version, old.resource)
+    this.registered.delete(name)
+    try {
+      removeCrd(this.index, crd)
+    } catch (err) {
+      this.log.debug({ err, crd: name }, 'CRD schema was not indexed')
+    }
+  }
+
+  async start (): Promise<void> {
+    if (this.ac !== undefined) return
+    const ac = new AbortController()
+    this.ac = ac
+    const list = await this.core.client.list(CRDS)
+    for (const crd of list.items) this.apply(crd)
+    let rv = list.metadata.resourceVersion ?? '0'
+    this.loop = (async () => {
+      while (!ac.signal.aborted) {
+        try {
+          for await (const ev of this.core.client.watch(CRDS, { resourceVersion: rv, signal: ac.signal })) {
+            if (ev.type === 'ERROR') { rv = '0'; break }
+            rv = ev.object.metadata.resourceVersion ?? rv
+            if (ev.type === 'DELETED') this.remove(ev.object)
+            else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
+              if (ev.object.metadata.deletionTimestamp !== undefined) this.remove(ev.object)
+              else this.apply(ev.object)
+            }
+          }
+        } catch (err) {
+          if (ac.signal.aborted) return
+          this.log.warn({ err }, 'CRD watch failed; restarting')
+          await new Promise(resolve => setTimeout(resolve, 500))
+        }
+      }
+    })()
+  }
+
+  async stop (): Promise<void> {
+    this.ac?.abort()
+    await this.loop
+    this.ac = undefined
+    this.loop = undefined
+  }
+}
+
+class DefaultCloudCore implements CloudCore {
+  readonly config: CloudCoreConfig
+  private readonly log: Logger
+  private readonly ownsLogger: boolean
+  private parts: Startable[] = []
+  private store?: Store
+  private server?: ApiServer
+  private apiCore?: ApiCore
+  private clusterPki?: ClusterPki
+  private starting?: Promise<void>
+  private controllers?: ControllerManager
+
+  constructor (config: CloudCoreConfig, components: CloudCoreComponents) {
+    this.config = config
+    this.ownsLogger = components.logger === undefined
+    this.log = components.logger ?? createLogger({ name: 'cloudcore', level: config.log.level, format: config.log.format })
+  }
+
+  get core (): ApiCore {
+    if (this.apiCore === undefined) throw new Error('cloudcore is not started')
+    return this.apiCore
+  }
+
+  get pki (): ClusterPki {
+    if (this.clusterPki === undefined) throw new Error('cloudcore is not started')
+    return this.clusterPki
+  }
+
+  get port (): number { return this.server?.port ?? 0 }
+
+  /** Resolves once the controllers' caches are filled (immediately when controllers are disabled). */
+  async waitForSync (signal?: AbortSignal): Promise<void> {
+    await this.controllers?.waitForSync(signal)
+  }
+
+  get kubeconfigPath (): string { return cloudCorePaths(this.config.dataDir).kubeconfig }
+
+  isStarted (): boolean { return this.server !== undefined }
+
+  async start (): Promise<void> {
+    if (this.server !== undefined) return
+    this.starting ??= this.doStart().finally(() => { this.starting = undefined })
+    await this.starting
+  }
+
+  private async doStart (): Promise<void> {
+    const cfg = this.config
+    const log = componentLogger(this.log, 'cloudcore')
+    await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 })
+    const allocator = new ServiceAllocator({ serviceCIDR: cfg.apiServer.serviceCIDR, nodePortRange: cfg.apiServer.nodePortRange })
+    const sans = cfg.apiServer.certSANs
+    const pki = await ensurePki(cfg.dataDir, {
+      dnsNames: [...new Set(['localhost', hostname(), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...sans.filter(s => !isIPv4(s))])],
+      ipAddresses: [...new Set(['127.0.0.1', allocator.kubernetesIP, ...(isIPv4(cfg.apiServer.bindAddress) && cfg.apiServer.bindAddress !== '0.0.0.0' ? [cfg.apiServer.bindAddress] : []), ...sans.filter(isIPv4)])]
+    })
+    this.clusterPki = pki
+    if (cfg.kubeconfig !== undefined) log.warn({ kubeconfig: cfg.kubeconfig }, 'external API server mode is not implemented yet; serving the embedded API server')
+
+    const store = createStore(cfg.store, { logger: componentLogger(this.log, 'store') })
+    await store.start()
+    this.store = store
+    const started: Startable[] = [store]
+    try {
+      const index = new SchemaIndex()
+      const patchSchema = openApiPatchSchema()({ index })
+      const patcher: Patcher = (type, original, patch, ctx) => applyPatch(type, original, patch, { schema: ctx.schema ?? patchSchema, gvk: ctx.gvk, manager: ctx.fieldManager, force: ctx.force })
+      const core = await createApiCore({
+        store,
+        logger: componentLogger(this.log, 'api-core'),
+        validator: openApiValidator()({ index }),
+        patchSchema,
+        patcher,
+        resources: builtinResources({ allocator }),
+        systemNamespaces: SYSTEM_NAMESPACES
+      })
+      this.apiCore = core
+      const crds = new CrdRegistrar(core, index, componentLogger(this.log, 'crd-registrar'))
+      await crds.start()
+      started.push(crds)
+      await this.applyShippedCrds(core, crds, log)
+
+      const server = new ApiServer({
+        core,
+        logger: this.log,
+        openapi: new OpenApiPublisher({ index, resources: () => core.registry.all() })
+      }, {
+        port: cfg.apiServer.port,
+        host: cfg.apiServer.bindAddress,
+        bodyLimit: cfg.apiServer.maxBodyBytes,
+        tls: { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem }
+      })
+      await server.start()
+      started.push(server)
+      this.server = server
+      await this.ensureKubernetesService(core, allocator, server.port)
+
+      if (cfg.controllers.enabled) {
+        const workers = cfg.controllers.concurrentSyncs
+        const controllers = createControllerManager({
+          client: core.client,
+          logger: this.log,
+          resources: () => core.registry.all(),
+          options: {
+            endpoints: { workers },
+            deployment: { workers },
+            replicaset: { workers },
+            daemonset: { workers },
+            garbageCollector: { workers },
+            nodeLifecycle: { nodeMonitorGracePeriodMs: cfg.controllers.nodeMonitorGracePeriodMs }
+          }
+        })
+        await controllers.start()
+        started.push(controllers)
+        this.controllers = controllers
+      }
+
+      const url = `https://127.0.0.1:${server.port}`
+      await writeSecret(this.kubeconfigPath, adminKubeconfig(url, pki))
+      this.parts = started
+      log.info({ url, kubeconfig: this.kubeconfigPath, dataDir: cfg.dataDir }, 'cloudcore started')
+    } catch (err) {
+      this.server = undefined
+      this.apiCore = undefined
+      this.store = undefined
+      await stopAll(started).catch(() => {})
+      throw err
+    }
+  }
+
+  private async applyShippedCrds (core: ApiCore, crds: CrdRegistrar, log: Logger): Promise<void> {
+    for (const crd of await shippedCrds()) {
+      try {
+        crds.apply(await core.client.create(CRDS, crd))
+        log.info({ crd: crd.metadata.name }, 'installed CRD')
+      } catch (err) {
+        if (!hasCode(err, 'API_ALREADY_EXISTS')) throw err
+      }
+    }
+  }
+
+  /** `default/kubernetes` on the first service IP, pointing at this server's port. */
+  private async ensureKubernetesService (core: ApiCore, allocator: ServiceAllocator, port: number): Promise<void> {
+    const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }]
+    try {
+      const cur = await core.client.get(SERVICES, 'kubernetes')
+      const spec = (cur.spec ?? {}) as Record<string, unknown>
+      if (JSON.stringify(spec.ports) !== JSON.stringify(ports)) await core.client.update(SERVICES, { ...cur, spec: { ...spec, ports } })
+    } catch (err) {
+      if (!hasCode(err, 'API_NOT_FOUND')) throw err
+      await core.client.create(SERVICES, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: allocator.kubernetesIP, ports, sessionAffinity: 'None' }
+      })
+    }
+  }
+
+  async stop (): Promise<void> {
+    await this.starting?.catch(() => {})
+    const parts = this.parts
+    if (parts.length === 0) return
+    this.parts = []
+    this.server = undefined
+    this.apiCore = undefined
+    this.store = undefined
+    this.controllers = undefined
+    try {
+      await stopAll(parts)
+    } finally {
+      if (this.ownsLogger) this.log.flush()
+    }
+  }
+}
+
+/** Assembles cloudcore from a resolved config (see `resolveCloudCoreConfig`). Call `start()`. */
+export function createCloudCore (config: CloudCoreConfig, components: CloudCoreComponents = {}): CloudCore {
+  return new DefaultCloudCore(config, components)
+}

@@ -1,0 +1,15 @@
+import { EdgeMeshError } from '@edgemesh/common'
+
+export type ControllerErrorCode = 'CONTROLLER_QUEUE_SHUT_DOWN' | 'CONTROLLER_NOT_SYNCED' | 'CONTROLLER_QUANTITY_INVALID'
+
+export class ControllerError extends EdgeMeshError {
+  constructor (code: ControllerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+export const ERROR_CATALOGUE: Record<ControllerErrorCode, string> = {
+  CONTROLLER_QUEUE_SHUT_DOWN: 'A key was added to, or a worker waited on, a work queue that has been shut down.',
+  CONTROLLER_NOT_SYNCED: 'An informer was stopped or aborted before its first list completed.',
+  CONTROLLER_QUANTITY_INVALID: 'A resource quantity (cpu/memory request or allocatable) could not be parsed.'
+}

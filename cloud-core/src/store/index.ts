@@ -1,0 +1,27 @@
+import type { Logger } from '@edgemesh/common'
+import { etcdStore } from './etcd-store.js'
+import { sqliteStore } from './sqlite-store.js'
+import type { StoreConfig } from './store-config.js'
+import type { Store } from './types.js'
+
+export * from './types.js'
+export * from './errors.js'
+export * from './sqlite-store.js'
+export * from './etcd-store.js'
+export * from './store-config.js'
+export { WatchQueue, type WatchQueueInit } from './watch-queue.js'
+
+export interface StoreComponents {
+  /** @default silent */
+  logger?: Logger
+}
+
+/** Builds the configured backend (not started). Validate `config` with `storeConfigSchema` first. */
+export function createStore (config: StoreConfig, components: StoreComponents = {}): Store {
+  if (config.type === 'etcd') {
+    const { type: _type, ...init } = config
+    return etcdStore({ ...init, logger: components.logger })
+  }
+  const { type: _type, ...init } = config
+  return sqliteStore({ ...init, logger: components.logger })
+}

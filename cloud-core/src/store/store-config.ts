@@ -1,0 +1,30 @@
+import { z } from '@edgemesh/common'
+
+const positiveInt = z.number().int().positive()
+
+/** `store:` section of the cloud-core config. Unknown keys are errors. */
+export const storeConfigSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('sqlite'),
+    /** Directory for `store.db`; the cloud-core data dir when omitted. */
+    dataDir: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+    compactWindow: positiveInt.optional(),
+    compactIntervalMs: z.number().int().nonnegative().optional(),
+    watchBufferSize: positiveInt.optional()
+  }).strict(),
+  z.object({
+    type: z.literal('etcd'),
+    endpoints: z.array(z.string().url()).min(1),
+    prefix: z.string().optional(),
+    dialTimeoutMs: positiveInt.optional(),
+    callTimeoutMs: positiveInt.optional(),
+    watchBufferSize: positiveInt.optional()
+  }).strict()
+]).superRefine((c, ctx) => {
+  if (c.type === 'sqlite' && c.dataDir === undefined && c.path === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'sqlite store needs dataDir or path', path: ['dataDir'] })
+  }
+})
+
+export type StoreConfig = z.infer<typeof storeConfigSchema>

@@ -1,0 +1,6 @@
+export * from './errors.js'
+export * from './peer-key.js'
+export * from './node-cert.js'
+export * from './auth-frame.js'
+export * from './mesh-auth.js'
+export * from './gater.js'

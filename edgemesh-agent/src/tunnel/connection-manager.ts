@@ -1,0 +1,268 @@
+import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { silentLogger, sleep, type Logger } from '@edgemesh/common'
+import type { MeshAuth } from '../identity/mesh-auth.js'
+import { TunnelError } from './errors.js'
+import type { PathKind, PeerMetrics, PeerResolver, Puncher } from './types.js'
+
+export interface StaticPeer {
+  peerId: string
+  addrs: string[]
+}
+
+export interface MeshConnectorInit {
+  /** Resolves node names to peers (rendezvous). Consulted after `staticPeers`. @default none */
+  resolver?: PeerResolver
+  /** Punches direct connections in the background while a peer is only reachable through a relay. @default none */
+  puncher?: Puncher
+  /** Relay multiaddrs, each ending in /p2p/<relay peer id>. @default [] */
+  relays?: Array<string | Multiaddr>
+  /** Fixed node name → peer mapping (tests, small static meshes). @default {} */
+  staticPeers?: Record<string, StaticPeer>
+  /** Budget for dialling the advertised addresses before falling back to relays. @default 3000 */
+  directDialTimeoutMs?: number
+  /** Budget per relay dial. @default 10000 */
+  relayDialTimeoutMs?: number
+  /** How long to wait for the certificate exchange on a fresh connection. @default 5000 */
+  authTimeoutMs?: number
+  /** First punch retry delay; doubles up to `punchMaxBackoffMs`, with ±50 % jitter. @default 1000 */
+  punchInitialBackoffMs?: number
+  /** @default 60000 */
+  punchMaxBackoffMs?: number
+  /** @default 5 */
+  punchMaxAttempts?: number
+  logger?: Logger
+}
+
+export interface MeshConnectorComponents {
+  connectionManager: {
+    openConnection: (peer: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions) => Promise<Connection>
+    getConnections: (peerId?: PeerId) => Connection[]
+  }
+  auth: MeshAuth
+}
+
+interface PeerState {
+  nodeName: string
+  peerId: PeerId
+  bytesIn: number
+  bytesOut: number
+  streams: number
+  punching?: AbortController
+}
+
+export function isRelayed (c: Connection): boolean {
+  return c.remoteAddr.toString().includes('/p2p-circuit')
+}
+
+/**
+ * Turns a node name into an authenticated libp2p connection: direct dial of the advertised addresses
+ * (short budget) → a relay at once → a hole punch in the background with exponential backoff. New
+ * streams always go to the best open connection (punched/direct before relayed).
+ */
+export class MeshConnector {
+  private readonly c: MeshConnectorComponents
+  private readonly init: MeshConnectorInit
+  private readonly log: Logger
+  private readonly peers = new Map<string, PeerState>()
+  private readonly dialing = new Map<string, Promise<Connection>>()
+  private readonly punched = new Set<string>()
+  private resolver?: PeerResolver
+  private puncher?: Puncher
+  private readonly stopController = new AbortController()
+  private stopped = false
+
+  constructor (components: MeshConnectorComponents, init: MeshConnectorInit = {}) {
+    this.c = components
+    this.init = init
+    this.resolver = init.resolver
+    this.puncher = init.puncher
+    this.log = (init.logger ?? silentLogger()).child({ component: 'mesh-connector' })
+  }
+
+  private readonly staticPeers = new Map<string, StaticPeer>()
+
+  setResolver (r: PeerResolver | undefined): void { this.resolver = r }
+  /** Adds or replaces a fixed node name → peer mapping (consulted before the resolver). */
+  setStaticPeer (nodeName: string, peer: StaticPeer | undefined): void {
+    if (peer === undefined) this.staticPeers.delete(nodeName)
+    else this.staticPeers.set(nodeName, peer)
+  }
+  setPuncher (p: Puncher | undefined): void { this.puncher = p }
+
+  stop (): void {
+    this.stopped = true
+    this.stopController.abort()
+    for (const s of this.peers.values()) s.punching?.abort()
+  }
+
+  /** The best open connection to `peerId`: punched/direct first, then relayed. */
+  bestConnection (peerId: PeerId): Connection | undefined {
+    const open = this.c.connectionManager.getConnections(peerId).filter(c => c.status === 'open')
+    return open.find(c => !isRelayed(c)) ?? open[0]
+  }
+
+  pathOf (c: Connection): PathKind {
+    if (isRelayed(c)) return 'relay'
+    return this.punched.has(c.id) ? 'punched' : 'direct'
+  }
+
+  /** Returns an authenticated connection to the node, establishing one if needed. */
+  async connect (nodeName: string, signal: AbortSignal): Promise<Connection> {
+    const known = this.c.auth.peerIdOf(nodeName)
+    if (known !== undefined) {
+      const c = this.bestConnection(known)
+      if (c !== undefined) return c
+    }
+    const running = this.dialing.get(nodeName)
+    if (running !== undefined) return await running
+    const p = this.establish(nodeName, signal).finally(() => this.dialing.delete(nodeName))
+    this.dialing.set(nodeName, p)
+    return await p
+  }
+
+  private async lookup (nodeName: string, signal: AbortSignal): Promise<{ peerId: PeerId, addrs: Multiaddr[] }> {
+    const s = this.staticPeers.get(nodeName) ?? this.init.staticPeers?.[nodeName]
+    if (s !== undefined) return { peerId: peerIdFromString(s.peerId), addrs: s.addrs.map(a => multiaddr(a)) }
+    const r = await this.resolver?.resolve(nodeName, signal)
+    if (r === undefined) throw new TunnelError('MESH_PEER_UNKNOWN', `no peer known for node "${nodeName}"`)
+    return r
+  }
+
+  private async establish (nodeName: string, signal: AbortSignal): Promise<Connection> {
+    const { peerId, addrs } = await this.lookup(nodeName, signal)
+    let conn = this.bestConnection(peerId)
+    const errors: unknown[] = []
+    const direct = addrs.filter(a => !a.toString().includes('/p2p-circuit')).map(a => withPeer(a, peerId))
+    if (conn === undefined && direct.length > 0) {
+      try {
+        conn = await this.c.connectionManager.openConnection(direct, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.directDialTimeoutMs ?? 3000)]) })
+      } catch (err) {
+        errors.push(err)
+        this.log.debug({ nodeName, err }, 'direct dial failed, trying relays')
+      }
+    }
+    if (conn === undefined) {
+      for (const relay of this.init.relays ?? []) {
+        const addr = multiaddr(`${relay.toString()}/p2p-circuit/p2p/${peerId.toString()}`)
+        try {
+          conn = await this.c.connectionManager.openConnection(addr, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.relayDialTimeoutMs ?? 10_000)]) })
+          break
+        } catch (err) {
+          errors.push(err)
+          this.log.debug({ nodeName, relay: relay.toString(), err }, 'relay dial failed')
+        }
+      }
+    }
+    if (conn === undefined) {
+      throw new TunnelError('MESH_PEER_UNREACHABLE', `cannot reach node "${nodeName}" (${peerId.toString()}) directly or through ${(this.init.relays ?? []).length} relay(s)`, { cause: errors.at(-1) })
+    }
+    const proven = await this.c.auth.waitForAuth(peerId, AbortSignal.any([signal, AbortSignal.timeout(this.init.authTimeoutMs ?? 5000)]))
+    if (proven !== nodeName) {
+      // The peer is authentic but is somebody else: stale rendezvous data or a resolver lying.
+      throw new TunnelError('MESH_PEER_UNKNOWN', `peer ${peerId.toString()} is node "${proven}", not "${nodeName}"`)
+    }
+    this.state(nodeName, peerId)
+    if (isRelayed(conn)) this.startPunching(nodeName, peerId)
+    this.log.info({ nodeName, peer: peerId.toString(), path: this.pathOf(conn) }, 'peer connected')
+    return conn
+  }
+
+  private state (nodeName: string, peerId: PeerId): PeerState {
+    let s = this.peers.get(nodeName)
+    if (s === undefined || !s.peerId.equals(peerId)) {
+      s?.punching?.abort()
+      s = { nodeName, peerId, bytesIn: 0, bytesOut: 0, streams: 0 }
+      this.peers.set(nodeName, s)
+    }
+    return s
+  }
+
+  private startPunching (nodeName: string, peerId: PeerId): void {
+    const puncher = this.puncher
+    const s = this.state(nodeName, peerId)
+    if (puncher === undefined || s.punching !== undefined || this.stopped) return
+    const ac = new AbortController()
+    s.punching = ac
+    const signal = AbortSignal.any([ac.signal, this.stopController.signal])
+    const run = async (): Promise<void> => {
+      let backoff = this.init.punchInitialBackoffMs ?? 1000
+      const max = this.init.punchMaxBackoffMs ?? 60_000
+      const attempts = this.init.punchMaxAttempts ?? 5
+      for (let i = 0; i < attempts && !signal.aborted; i++) {
+        const existing = this.bestConnection(peerId)
+        if (existing !== undefined && !isRelayed(existing)) return
+        try {
+          const c = await puncher.punch(nodeName, peerId, signal)
+          this.punched.add(c.id)
+          c.addEventListener('close', () => this.punched.delete(c.id), { once: true })
+          this.log.info({ nodeName, attempt: i + 1 }, 'hole punch succeeded; new streams go direct')
+          return
+        } catch (err) {
+          if (signal.aborted) return
+          this.log.debug({ nodeName, attempt: i + 1, err }, 'hole punch failed')
+        }
+        await sleep(backoff * (0.5 + Math.random()), signal).catch(() => {})
+        backoff = Math.min(max, backoff * 2)
+      }
+    }
+    run().catch(() => {}).finally(() => { if (s.punching === ac) s.punching = undefined })
+  }
+
+  /** Book-keeping hooks for the tunnel service. */
+  track (nodeName: string, peerId: PeerId): { bytesIn: (n: number) => void, bytesOut: (n: number) => void, opened: () => void, closed: () => void } {
+    const s = this.state(nodeName, peerId)
+    return {
+      bytesIn: (n) => { s.bytesIn += n },
+      bytesOut: (n) => { s.bytesOut += n },
+      opened: () => { s.streams++ },
+      closed: () => { s.streams = Math.max(0, s.streams - 1) }
+    }
+  }
+
+  metrics (): PeerMetrics[] {
+    return [...this.peers.values()].map(s => {
+      const c = this.bestConnection(s.peerId)
+      return {
+        nodeName: s.nodeName,
+        peerId: s.peerId.toString(),
+        path: c === undefined ? 'none' : this.pathOf(c),
+        rttMs: c?.rtt,
+        bytesIn: s.bytesIn,
+        bytesOut: s.bytesOut,
+        streams: s.streams
+      }
+    })
+  }
+
+  /** Prometheus text exposition of `metrics()`. */
+  prometheus (): string {
+    const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+    const lines: string[] = [
+      '# HELP edgemesh_tunnel_peer_bytes_in_total Bytes received from the peer through tunnel streams.',
+      '# TYPE edgemesh_tunnel_peer_bytes_in_total counter',
+      '# HELP edgemesh_tunnel_peer_bytes_out_total Bytes sent to the peer through tunnel streams.',
+      '# TYPE edgemesh_tunnel_peer_bytes_out_total counter',
+      '# HELP edgemesh_tunnel_peer_streams Tunnel streams open with the peer.',
+      '# TYPE edgemesh_tunnel_peer_streams gauge',
+      '# HELP edgemesh_tunnel_peer_rtt_milliseconds Last ping round trip to the peer.',
+      '# TYPE edgemesh_tunnel_peer_rtt_milliseconds gauge',
+      '# HELP edgemesh_tunnel_peer_path Path in use to the peer (1 for the active path).',
+      '# TYPE edgemesh_tunnel_peer_path gauge'
+    ]
+    for (const m of this.metrics()) {
+      const l = `node="${esc(m.nodeName)}"`
+      lines.push(`edgemesh_tunnel_peer_bytes_in_total{${l}} ${m.bytesIn}`)
+      lines.push(`edgemesh_tunnel_peer_bytes_out_total{${l}} ${m.bytesOut}`)
+      lines.push(`edgemesh_tunnel_peer_streams{${l}} ${m.streams}`)
+      if (m.rttMs !== undefined) lines.push(`edgemesh_tunnel_peer_rtt_milliseconds{${l}} ${m.rttMs}`)
+      lines.push(`edgemesh_tunnel_peer_path{${l},path="${m.path}"} 1`)
+    }
+    return lines.join('\n') + '\n'
+  }
+}
+
+function withPeer (a: Multiaddr, peerId: PeerId): Multiaddr {
+  return a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerId.toString()}`)
+}

@@ -1,0 +1,27 @@
+import { EdgeMeshError } from '@edgemesh/common'
+
+export type TunnelErrorCode =
+  | 'MESH_BAD_HEADER'
+  | 'MESH_TARGET_DENIED'
+  | 'MESH_DIAL_FAILED'
+  | 'MESH_WRONG_NODE'
+  | 'MESH_PEER_UNREACHABLE'
+  | 'MESH_PEER_UNKNOWN'
+  | 'MESH_STREAM_FAILED'
+
+/** A tunnel failure. Codes that travel on the wire (in the header response) are the MESH_* ones plus AUTH_REQUIRED. */
+export class TunnelError extends EdgeMeshError {
+  constructor (code: TunnelErrorCode | 'AUTH_REQUIRED', message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+export const ERROR_CATALOGUE: Record<TunnelErrorCode, string> = {
+  MESH_BAD_HEADER: 'A tunnel header or response frame was truncated, oversized, not JSON, or failed the schema.',
+  MESH_TARGET_DENIED: 'The receiving agent\'s TargetPolicy does not allow this peer to reach this ip:port; nothing was dialled.',
+  MESH_DIAL_FAILED: 'The receiving agent could not connect to the allowed target (refused, unreachable or timed out).',
+  MESH_WRONG_NODE: 'The header names a different node than the one that received it.',
+  MESH_PEER_UNREACHABLE: 'No direct, relayed or punched connection to the peer could be established.',
+  MESH_PEER_UNKNOWN: 'The node name could not be resolved to a peer id and addresses.',
+  MESH_STREAM_FAILED: 'The tunnel stream could not be opened or broke before the header was answered.'
+}

@@ -1,0 +1,89 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayServerInit, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import { identify, type Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
+import type { Logger } from '@edgemesh/common'
+import { meshConnectionGater } from '../identity/gater.js'
+import { meshAuth, type MeshAuth, type MeshAuthInit } from '../identity/mesh-auth.js'
+import { tunnelService, type TunnelService, type TunnelServiceInit } from './tunnel-service.js'
+
+export interface MeshNodeInit<T extends ServiceMap = Record<string, never>> {
+  /** The node's libp2p key (from loadOrCreatePeerKey). */
+  privateKey: PrivateKey
+  /** @default ['/ip4/0.0.0.0/tcp/0'] */
+  listen?: string[]
+  /** Addresses to announce instead of the listen addresses (e.g. a public IP). @default listen addresses */
+  announce?: string[]
+  /**
+   * Relays to keep a reservation on (each `/ip4/…/tcp/…/p2p/<relay>`), so peers can reach this node
+   * through `<relay>/p2p-circuit/p2p/<self>`. Also used by the tunnel to dial peers through. @default []
+   */
+  relays?: string[]
+  /** Certificate exchange settings. */
+  auth: MeshAuthInit
+  /** Tunnel settings; `nodeName` defaults to `auth.nodeName`, `relays` to the ones above. */
+  tunnel?: Partial<TunnelServiceInit>
+  /** Run a circuit-relay-v2 server too (edgemesh-server, tests). Reservations still require authentication. @default off */
+  relayServer?: CircuitRelayServerInit
+  /** @default 1024 */
+  maxConnections?: number
+  /** Keepalive ping interval; the RTT shows up in tunnel metrics. @default 10000 */
+  pingIntervalMs?: number
+  /** Extra libp2p services, merged after the mesh ones (so they may use `components.auth`). */
+  services?: ServiceFactoryMap<T>
+  logger?: Logger
+}
+
+export interface MeshServices {
+  identify: Identify
+  ping: Ping
+  auth: MeshAuth
+  tunnel: TunnelService
+}
+
+export type MeshNode<T extends ServiceMap = Record<string, never>> = Libp2p<MeshServices & T & { relay?: CircuitRelayService }>
+
+/**
+ * Builds a mesh libp2p node: TCP + Noise + yamux, identify, ping keepalive, circuit-relay-v2 client,
+ * the auth service and the tunnel service, behind a gater that refuses recently-failed peers and
+ * unauthenticated relay use. Started on return.
+ */
+export async function createMeshNode<T extends ServiceMap = Record<string, never>> (init: MeshNodeInit<T>): Promise<MeshNode<T>> {
+  const holder: { auth?: MeshAuth } = {}
+  const relays = init.relays ?? []
+  const logger = init.logger ?? init.auth.logger
+  const services: Record<string, unknown> = {
+    identify: identify(),
+    ping: ping(),
+    auth: meshAuth({ ...init.auth, logger }),
+    tunnel: tunnelService({ nodeName: init.auth.nodeName, relays, logger, ...init.tunnel }),
+    ...(init.relayServer !== undefined ? { relay: circuitRelayServer(init.relayServer) } : {}),
+    ...init.services
+  }
+  const node = await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: {
+      listen: [...(init.listen ?? ['/ip4/0.0.0.0/tcp/0']), ...relays.map(r => `${r}/p2p-circuit`)],
+      ...(init.announce !== undefined ? { announce: init.announce } : {})
+    },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ maxInboundStreams: 8192, maxOutboundStreams: 8192 })],
+    connectionGater: meshConnectionGater(() => holder.auth),
+    connectionManager: {
+      maxConnections: init.maxConnections ?? 1024,
+      // Agents behind one NAT share a source IP; the default of 5/s would drop legitimate bursts.
+      inboundConnectionThreshold: 100
+    },
+    connectionMonitor: { pingInterval: init.pingIntervalMs ?? 10_000 },
+    services: services as ServiceFactoryMap<MeshServices & T & { relay?: CircuitRelayService }>,
+    start: false
+  })
+  holder.auth = node.services.auth
+  await node.start()
+  return node
+}

@@ -1,0 +1,30 @@
+import { EdgeMeshError } from '@edgemesh/common'
+
+export type NatErrorCode =
+  | 'PUNCH_FAILED'
+  | 'PUNCH_TIMEOUT'
+  | 'PUNCH_REFUSED'
+  | 'RENDEZVOUS_NOT_FOUND'
+  | 'RENDEZVOUS_UNAVAILABLE'
+  | 'RENDEZVOUS_REJECTED'
+  | 'NAT_BAD_MESSAGE'
+
+/** Failures of the agent's NAT traversal: rendezvous lookups, server links and hole punching. */
+export class NatError extends EdgeMeshError {
+  /** For *_REJECTED/PUNCH_REFUSED: the code the server answered with. */
+  readonly remoteCode?: string
+  constructor (code: NatErrorCode, message: string, options?: { cause?: unknown, remoteCode?: string }) {
+    super(code, message, options)
+    this.remoteCode = options?.remoteCode
+  }
+}
+
+export const ERROR_CATALOGUE: Record<NatErrorCode, string> = {
+  PUNCH_FAILED: 'TCP simultaneous open toward the peer produced no connection (all attempts refused/reset, e.g. symmetric NAT) or the punched socket failed to upgrade.',
+  PUNCH_TIMEOUT: 'The hole punch did not complete before its deadline.',
+  PUNCH_REFUSED: 'No edgemesh-server would coordinate the punch (target not registered with a live link, or not authorised); remoteCode says why.',
+  RENDEZVOUS_NOT_FOUND: 'No reachable edgemesh-server has a live registration for the node name.',
+  RENDEZVOUS_UNAVAILABLE: 'No edgemesh-server could be reached over a fixed-port link.',
+  RENDEZVOUS_REJECTED: 'An edgemesh-server refused a registration (e.g. RENDEZVOUS_FORBIDDEN: the node name is not the one the certificate proves); remoteCode says why.',
+  NAT_BAD_MESSAGE: 'A rendezvous or punch frame from a server was not valid JSON or failed the schema.'
+}

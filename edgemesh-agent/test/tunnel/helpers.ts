@@ -1,0 +1,78 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { createCA, type CertificateAuthority } from '@edgemesh/common'
+import { issueNodeCert } from '../../src/identity/node-cert.js'
+import { createMeshNode, type MeshNode, type MeshNodeInit } from '../../src/tunnel/host.js'
+import type { TargetPolicy } from '../../src/tunnel/types.js'
+
+export interface TestPeer {
+  node: MeshNode
+  nodeName: string
+  peerId: PeerId
+  key: PrivateKey
+  addr: string
+}
+
+export async function newCA (): Promise<CertificateAuthority> {
+  return await createCA({ commonName: 'test-cluster-ca' })
+}
+
+export async function startPeer (ca: CertificateAuthority, nodeName: string, opts: {
+  policy?: TargetPolicy
+  certPem?: string
+  key?: PrivateKey
+  extra?: Partial<MeshNodeInit>
+  revokedSerials?: string[]
+  authTimeoutMs?: number
+} = {}): Promise<TestPeer> {
+  const key = opts.key ?? await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(key)
+  const certPem = opts.certPem ?? (await issueNodeCert(ca, nodeName, peerId)).certPem
+  const node = await createMeshNode({
+    privateKey: key,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    pingIntervalMs: 1000,
+    auth: { nodeName, certPem, caPem: ca.certPem, revokedSerials: opts.revokedSerials, timeoutMs: opts.authTimeoutMs ?? 3000, failureTtlMs: 2000 },
+    ...opts.extra,
+    tunnel: { policy: opts.policy, ...opts.extra?.tunnel }
+  })
+  const addr = node.getMultiaddrs().find(a => a.toString().startsWith('/ip4/127.0.0.1/tcp/'))
+  return { node, nodeName, peerId, key, addr: addr?.toString() ?? '' }
+}
+
+/** A TCP echo server that counts the connections it accepted. */
+export async function echoServer (opts: { halfClose?: boolean } = {}): Promise<{ server: Server, port: number, accepted: () => number, close: () => Promise<void> }> {
+  let n = 0
+  const sockets = new Set<Socket>()
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    n++
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    s.on('error', () => {})
+    s.pipe(s)
+    void opts
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    server,
+    port,
+    accepted: () => n,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>(resolve => server.close(() => { resolve() }))
+    }
+  }
+}
+
+export function allowPorts (...ports: number[]): TargetPolicy {
+  return { allow: (_peer, t) => t.ip === '127.0.0.1' && ports.includes(t.port) }
+}
+
+export async function collect (s: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of s) chunks.push(Buffer.from(c as Uint8Array))
+  return Buffer.concat(chunks)
+}

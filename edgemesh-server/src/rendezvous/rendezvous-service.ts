@@ -1,0 +1,128 @@
+import { componentLogger, hasCode } from '@edgemesh/common'
+import { waitForAuthorization } from '../auth.js'
+import { tcpEndpoint, withoutPeerId } from '../endpoint.js'
+import { RENDEZVOUS_PROTOCOL, RendezvousRequest, jsonStream } from '../protocol.js'
+import { RendezvousTable } from './rendezvous-table.js'
+import type { PeerAuthorizer } from '../auth.js'
+import type { MetricsRegistry } from '../metrics.js'
+import type { RendezvousResponse } from '../protocol.js'
+import type { Logger, Startable } from '@edgemesh/common'
+import type { ProtocolRegistrar } from '../endpoint.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+export interface RendezvousServerInit {
+  /** TTL granted to registrations (agents refresh at half of it). @default 120_000 */
+  ttlMs?: number
+  /** Upper bound on a TTL an agent may ask for. @default 600_000 */
+  maxTtlMs?: number
+  /** @default 2048 */
+  maxEntries?: number
+  /** How long a request waits for the peer's certificate exchange. @default 5_000 */
+  authWaitMs?: number
+  /** Per-request deadline. @default 10_000 */
+  requestTimeoutMs?: number
+}
+
+export interface RendezvousServerComponents {
+  registrar: ProtocolRegistrar
+  auth: PeerAuthorizer
+  logger: Logger
+  metrics?: MetricsRegistry
+  /** Shared with the hole-punch coordinator. @default a new table */
+  table?: RendezvousTable
+}
+
+/** Server side of `/edgemesh/rendezvous/1.0.0`: register (own node name only) and lookup. */
+export class RendezvousServer implements Startable {
+  readonly table: RendezvousTable
+  private readonly log: Logger
+  private readonly ttlMs: number
+  private readonly maxTtlMs: number
+  private readonly authWaitMs: number
+  private readonly requestTimeoutMs: number
+  private readonly requests?: (labels: Record<string, string>) => void
+  private started = false
+
+  constructor (private readonly components: RendezvousServerComponents, init: RendezvousServerInit = {}) {
+    this.table = components.table ?? new RendezvousTable({ maxEntries: init.maxEntries })
+    this.log = componentLogger(components.logger, 'rendezvous')
+    this.ttlMs = init.ttlMs ?? 120_000
+    this.maxTtlMs = init.maxTtlMs ?? 600_000
+    this.authWaitMs = init.authWaitMs ?? 5_000
+    this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
+    const counter = components.metrics?.counter('edgemesh_server_rendezvous_requests_total', 'Rendezvous requests by type and result code')
+    if (counter !== undefined) this.requests = (l) => counter(l)
+    components.metrics?.onCollect(() => components.metrics?.gauge('edgemesh_server_rendezvous_registrations', 'Live rendezvous registrations')(this.table.size))
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    await this.components.registrar.handle(RENDEZVOUS_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) }, { maxInboundStreams: 64 })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    await this.components.registrar.unhandle(RENDEZVOUS_PROTOCOL)
+    this.table.clear()
+  }
+
+  isStarted (): boolean { return this.started }
+
+  private async onStream (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.requestTimeoutMs)
+    const io = jsonStream(stream, RendezvousRequest)
+    let type = 'unknown'
+    try {
+      const req = await io.read({ signal })
+      type = req.type
+      const reply = await this.answer(req, connection, signal)
+      this.requests?.({ type, result: reply.type === 'error' ? reply.code : 'OK' })
+      await io.write(reply, { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      const code = hasCode(err, 'RENDEZVOUS_BAD_REQUEST') ? 'RENDEZVOUS_BAD_REQUEST' : 'ERROR'
+      this.requests?.({ type, result: code })
+      this.log.debug({ err, code, peer: connection.remotePeer.toString() }, 'rendezvous request failed')
+      if (code === 'RENDEZVOUS_BAD_REQUEST') {
+        try { await io.write({ type: 'error', code, message: (err as Error).message }, { signal }); await stream.close({ signal }) } catch { stream.abort(err as Error) }
+      } else {
+        stream.abort(err as Error)
+      }
+    }
+  }
+
+  private async answer (req: RendezvousRequest, connection: Connection, signal: AbortSignal): Promise<RendezvousResponse> {
+    const peer = connection.remotePeer
+    if (!await waitForAuthorization(this.components.auth, peer, this.authWaitMs, signal)) {
+      return forbidden('peer has not authenticated with a cluster certificate')
+    }
+    if (req.type === 'lookup') {
+      const reg = this.table.get(req.nodeName)
+      if (reg === undefined) return { type: 'error', code: 'RENDEZVOUS_NOT_FOUND', message: `node "${req.nodeName}" is not registered` }
+      return { type: 'record', record: { nodeName: reg.nodeName, peerId: reg.peerId, listenAddrs: reg.listenAddrs, observedAddrs: reg.observedAddrs, expiresInMs: this.table.remainingMs(reg) } }
+    }
+    const proven = this.components.auth.nodeNameOf(peer)
+    if (proven !== req.nodeName) {
+      this.log.warn({ code: 'RENDEZVOUS_FORBIDDEN', peer: peer.toString(), claimed: req.nodeName, proven }, 'registration for a node name the certificate does not prove')
+      return forbidden(`certificate proves node "${proven ?? '<none>'}", not "${req.nodeName}"`)
+    }
+    const endpoint = tcpEndpoint(connection.remoteAddr)
+    const observed = endpoint === undefined ? [] : [withoutPeerId(connection.remoteAddr)]
+    const observedAddrs = [...new Set([...observed, ...req.observedAddrs])].slice(0, 32)
+    const ttlMs = Math.min(req.ttlMs ?? this.ttlMs, this.maxTtlMs)
+    const ok = this.table.put({ nodeName: req.nodeName, peerId: peer.toString(), listenAddrs: req.listenAddrs, observedAddrs, endpoint, connectionId: endpoint === undefined ? undefined : connection.id }, ttlMs)
+    if (!ok) return { type: 'error', code: 'RENDEZVOUS_FORBIDDEN', message: 'rendezvous table is full' }
+    this.log.debug({ nodeName: req.nodeName, peer: peer.toString(), observedAddrs }, 'registered')
+    return { type: 'registered', ttlMs, observedAddrs: observed }
+  }
+}
+
+function forbidden (message: string): RendezvousResponse {
+  return { type: 'error', code: 'RENDEZVOUS_FORBIDDEN', message }
+}
+
+export function rendezvousServer (init: RendezvousServerInit, deps: Omit<RendezvousServerComponents, 'registrar'>): (components: { registrar: ProtocolRegistrar }) => RendezvousServer {
+  return (components) => new RendezvousServer({ ...deps, registrar: components.registrar }, init)
+}
