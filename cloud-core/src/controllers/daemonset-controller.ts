@@ -153,7 +153,8 @@ export class DaemonSetController extends ReconcileLoop {
       observedGeneration: ds.metadata.generation ?? 1
     }
     status.numberUnavailable = Math.max(0, status.desiredNumberScheduled - (status.numberAvailable ?? 0))
-    if (JSON.stringify(status) !== JSON.stringify({ ...status, ...(ds.status ?? {}) }) || ds.status === undefined) {
+    const old = (ds.status ?? {}) as Record<string, unknown>
+    if (Object.entries(status).some(([k, v]) => old[k] !== v)) {
       await client.update<DaemonSet>(inNamespace(DAEMON_SETS, namespace), { ...ds, status }, 'status')
     }
     return undefined

@@ -127,8 +127,9 @@ export class Informer<T extends KubeObject = KubeObject> implements Startable {
       try {
         await this.listAndReplace()
         failures = 0
-        await this.watch(signal)
+        const gone = await this.watch(signal)
         // A watch that ends cleanly (server timeout) is normal; relist promptly.
+        if (gone) this.log.debug('watch too old, relisting')
       } catch (err) {
         if (signal.aborted) return
         if (GONE_CODES.some(c => hasCode(err, c))) {
@@ -164,7 +165,8 @@ export class Informer<T extends KubeObject = KubeObject> implements Startable {
     }
   }
 
-  private async watch (signal: AbortSignal): Promise<void> {
+  /** Runs one watch; resolves true when the server said the start revision is too old (410). */
+  private async watch (signal: AbortSignal): Promise<boolean> {
     const stream = this.components.client.watch<T>(this.init.ref, {
       labelSelector: this.init.labelSelector,
       fieldSelector: this.init.fieldSelector,
@@ -186,12 +188,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Startable {
           break
         case 'ERROR': {
           const status = ev.object as unknown as { code?: number, message?: string }
-          if (status.code === 410) throw new ControllerError('CONTROLLER_NOT_SYNCED', 'watch expired', { cause: { code: 'API_GONE' } })
+          if (status.code === 410) return true
           throw new Error(`watch error: ${status.message ?? 'unknown'}`)
         }
       }
       if (rv !== undefined && rv !== '') this.resourceVersion = rv
     }
+    return false
   }
 
   private upsert (obj: T): void {

@@ -50,6 +50,14 @@ export interface ApplyResult {
 
 interface Owner { entry: ManagedFieldsEntry, set: FieldSet }
 
+/** The manager name kube-apiserver gives to fields that existed before the first apply. */
+export const BEFORE_FIRST_APPLY = 'before-first-apply'
+
+function hasManagedFields (obj: JsonObject): boolean {
+  const mf = isObject(obj.metadata) ? obj.metadata.managedFields : undefined
+  return Array.isArray(mf) && mf.length > 0
+}
+
 const timestamp = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z')
 
 function apiVersionOf (gvk: GroupVersionKind): string {
@@ -159,6 +167,12 @@ export function apply (live: unknown, applied: unknown, opts: ApplyOptions): App
   if (isObject(config.metadata)) delete config.metadata.managedFields
   const appliedSet = fieldsOf(config, opts, true)
   const owners = live === undefined ? [] : readManagedFields(live)
+  if (live !== undefined && !hasManagedFields(live)) {
+    // As upstream: an object written before anyone tracked ownership is owned by a placeholder
+    // manager, so the first apply cannot silently overwrite values it never set.
+    const set = fieldsOf(live, opts, false)
+    if (set.size > 0) owners.push({ entry: { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion: apiVersionOf(opts.gvk), time: timestamp(opts.now), fieldsType: 'FieldsV1', fieldsV1: {} }, set })
+  }
   const entry: ManagedFieldsEntry = {
     manager: opts.manager,
     operation: 'Apply',

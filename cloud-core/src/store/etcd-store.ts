@@ -1,4 +1,5 @@
-import { Etcd3, type IKeyValue, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen } from 'cockatiel'
+import { Etcd3, isRecoverableError, type IKeyValue, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
 import { silentLogger, type Logger } from '@edgemesh/common'
 import { StoreError } from './errors.js'
 import { WatchQueue } from './watch-queue.js'
@@ -15,6 +16,12 @@ export interface EtcdStoreInit {
   callTimeoutMs?: number
   /** Events buffered per watcher before it is ended with STORE_WATCH_OVERFLOW. @default 10_000 */
   watchBufferSize?: number
+  /**
+   * Longest pause between reconnect attempts (watch streams), and how long an endpoint is shunned after
+   * three failed calls in a row. etcd3's own defaults (30 s / 5 s) are too slow for a control plane.
+   * @default 2_000
+   */
+  reconnectMaxDelayMs?: number
   /** @default silent */
   logger?: Logger
 }
@@ -71,11 +78,16 @@ export class EtcdStore implements Store {
   async start (): Promise<void> {
     if (this.client !== undefined) return
     const callTimeoutMs = this.init.callTimeoutMs ?? 5_000
+    const reconnectMaxDelayMs = this.init.reconnectMaxDelayMs ?? 2_000
     const client = new Etcd3({
       hosts: this.init.endpoints,
       dialTimeout: this.init.dialTimeoutMs ?? 2_000,
       // Streams (watches) live until cancelled; only unary calls get a deadline.
-      defaultCallOptions: ctx => ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }
+      defaultCallOptions: ctx => ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs },
+      faultHandling: {
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: reconnectMaxDelayMs, breaker: new ConsecutiveBreaker(3) }),
+        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: reconnectMaxDelayMs }).next(undefined)
+      }
     })
     try {
       await client.kv.range({ key: Buffer.from(this.prefix), keys_only: true, limit: 1 })

@@ -19,6 +19,7 @@ export const storeConfigSchema = z.discriminatedUnion('type', [
     prefix: z.string().optional(),
     dialTimeoutMs: positiveInt.optional(),
     callTimeoutMs: positiveInt.optional(),
+    reconnectMaxDelayMs: positiveInt.optional(),
     watchBufferSize: positiveInt.optional()
   }).strict()
 ]).superRefine((c, ctx) => {

@@ -28,9 +28,9 @@ describe('applyPatch', () => {
 
   it('applies an apply patch when given a field manager and requires one', () => {
     const cfg = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 9 } }
-    const out = applyPatch<any>('apply', deployment(), cfg, { ...opts, manager: 'kubectl', now: new Date(0) })
+    const out = applyPatch<any>('apply', deployment(), cfg, { ...opts, manager: 'kubectl', force: true, now: new Date(0) })
     expect(out.spec.replicas).toBe(9)
-    expect(out.metadata.managedFields[0].manager).toBe('kubectl')
+    expect(out.metadata.managedFields.map((e: any) => e.manager)).toEqual(['before-first-apply', 'kubectl'])
     expect(codeOf(() => applyPatch('apply', deployment(), cfg, opts))).toBe('PATCH_INVALID')
   })
 

@@ -132,6 +132,14 @@ describe('server-side apply', () => {
     expect(paths.some(p => /f:apiVersion|f:kind|f:name$|f:namespace|f:resourceVersion|f:uid/.test(p.split(' ').slice(0, 2).join(' ')))).toBe(false)
   })
 
+  it('treats fields of an object without managedFields as owned by before-first-apply', () => {
+    const legacy = stored(manifest())
+    const err = conflictOf(() => apply(legacy, manifest('nginx:2'), { ...base, manager: 'kubectl', force: false }))
+    expect(err.conflicts).toEqual([{ manager: 'before-first-apply', field: '.spec.template.spec.containers[name="nginx"].image' }])
+    const same = apply(legacy, manifest(), { ...base, manager: 'kubectl', force: false })
+    expect(same.managedFields.map(e => e.manager)).toEqual(['before-first-apply', 'kubectl'])
+  })
+
   it('rejects an apply configuration with duplicate keyed items', () => {
     const cfg = manifest('x', 1, [{ name: 'nginx', image: 'y' }])
     expect(() => apply(undefined, cfg, { ...base, manager: 'kubectl', force: false })).toThrow(PatchError)

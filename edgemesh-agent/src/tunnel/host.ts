@@ -79,7 +79,10 @@ export async function createMeshNode<T extends ServiceMap = Record<string, never
       // Agents behind one NAT share a source IP; the default of 5/s would drop legitimate bursts.
       inboundConnectionThreshold: 100
     },
-    connectionMonitor: { pingInterval: init.pingIntervalMs ?? 10_000 },
+    // A saturated connection can delay a ping past the next interval; libp2p then fails to open a second
+    // ping stream (limit 1) and, by default, aborts the whole connection with every tunnel on it. RTT
+    // measurement stays; dead-peer detection is left to yamux keepalive and TCP.
+    connectionMonitor: { pingInterval: init.pingIntervalMs ?? 10_000, abortConnectionOnPingFailure: false },
     services: services as ServiceFactoryMap<MeshServices & T & { relay?: CircuitRelayService }>,
     start: false
   })

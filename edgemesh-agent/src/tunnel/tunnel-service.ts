@@ -19,8 +19,10 @@ export interface TunnelServiceInit extends MeshConnectorInit {
   policy?: TargetPolicy
   /** Budget for connecting to an allowed target. @default 5000 */
   dialTimeoutMs?: number
-  /** Budget for receiving a header (inbound) or its response (outbound). @default 5000 */
+  /** Budget for receiving an inbound header. @default 5000 */
   headerTimeoutMs?: number
+  /** Budget for opening an outbound stream and getting its response (covers the remote's target dial). @default 15000 */
+  responseTimeoutMs?: number
   /** A UDP session with no datagram either way for this long is closed. @default 60000 */
   udpIdleTimeoutMs?: number
   /** Tunnel streams per connection and direction. @default 4096 */
@@ -144,7 +146,7 @@ export class TunnelService implements Startable {
   }
 
   private async request (conn: Connection, req: TunnelRequest, signal: AbortSignal): Promise<Stream> {
-    const budget = AbortSignal.any([signal, AbortSignal.timeout(this.init.headerTimeoutMs ?? 5000)])
+    const budget = AbortSignal.any([signal, AbortSignal.timeout(this.init.responseTimeoutMs ?? 15_000)])
     const stream = await conn.newStream(TUNNEL_PROTOCOL, { signal: budget, runOnLimitedConnection: true })
     try {
       stream.send(encodeRequest(req))

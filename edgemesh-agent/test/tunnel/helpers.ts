@@ -54,7 +54,8 @@ export async function echoServer (opts: { halfClose?: boolean } = {}): Promise<{
     s.pipe(s)
     void opts
   })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  // A deep backlog: the load test opens 1,000 connections at once.
+  await new Promise<void>(resolve => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, resolve))
   const port = (server.address() as AddressInfo).port
   return {
     server,

@@ -2,6 +2,7 @@ import { z, type KubeList, type KubeObject } from '@edgemesh/common'
 import { ApiError, badRequest } from '../errors.js'
 import { bodyFormat, decodeBody, negotiate, readBody, sendJson, warningHeaders, type ResponseFormat } from '../http-util.js'
 import { isPlainObject } from '../object-meta.js'
+import { applyBinding } from '../resources/index.js'
 import type { FieldValidation, WriteOptions } from '../rest-storage.js'
 import type { ResourceRoute } from '../router.js'
 import { toTable, type IncludeObject } from '../table.js'
@@ -202,21 +203,18 @@ function deleteOptions (q: URLSearchParams, body: unknown): DeleteOpts & { dryRu
   }
 }
 
-/** pods/binding: sets spec.nodeName once; a pod that is already bound answers 409. */
+/**
+ * pods/binding: sets spec.nodeName once (applyBinding checks and builds the bound pod), then records
+ * the PodScheduled condition through the status path, since the main endpoint ignores status.
+ */
 async function bind (ctx: RequestContext, def: ResourceDefinition, ns: string | undefined, name: string, body: unknown, opts: WriteOptions): Promise<KubeObject> {
-  if (!isPlainObject(body) || !isPlainObject(body.target) || typeof body.target.name !== 'string' || body.target.name === '') {
-    throw new ApiError('Invalid', `Binding "${name}" is invalid: target.name: Required value`, { name, kind: 'Binding', causes: [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }] })
-  }
-  const target = body.target.name
   for (let attempt = 0; attempt < 5; attempt++) {
     const pod = await ctx.storage.get(def, ns, name)
-    const spec = isPlainObject(pod.spec) ? pod.spec : {}
-    if (typeof spec.nodeName === 'string' && spec.nodeName !== '') {
-      throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' })
-    }
-    pod.spec = { ...spec, nodeName: target }
+    const bound = applyBinding(pod, body)
     try {
-      return await ctx.storage.update(def, ns, name, pod, { ...opts, fieldValidation: 'Ignore' })
+      const updated = await ctx.storage.update(def, ns, name, bound, { ...opts, fieldValidation: 'Ignore' })
+      if (opts.dryRun === true) return updated
+      return await ctx.storage.update(def, ns, name, { ...updated, status: bound.status, metadata: { ...updated.metadata, resourceVersion: '' } }, { ...opts, fieldValidation: 'Ignore', subresource: 'status' })
     } catch (err) {
       if ((err as { code?: string }).code !== 'API_CONFLICT') throw err
     }

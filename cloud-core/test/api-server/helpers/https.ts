@@ -46,7 +46,11 @@ export function caller (port: number, pki: Pki, who: { cert?: KeyAndCert, token?
   return async (method, path, opts = {}) => {
     const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined)
     const headers: Record<string, string> = { ...(opts.headers ?? {}) }
-    if (payload !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json'
+    if (payload !== undefined) {
+      headers['Content-Type'] = opts.contentType ?? 'application/json'
+      // Node does not frame DELETE bodies on its own: without a length they would read as a second request.
+      headers['Content-Length'] = String(Buffer.byteLength(payload))
+    }
     if (opts.accept !== undefined) headers.Accept = opts.accept
     if (who.token !== undefined) headers.Authorization = `Bearer ${who.token}`
     const ro: RequestOptions = { host: '127.0.0.1', port, method, path, headers, ca: pki.ca.certPem, servername: 'localhost', agent: false }
