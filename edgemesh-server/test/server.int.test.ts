@@ -107,6 +107,13 @@ describe('edgemesh-server on loopback', () => {
     expect(await agents[0]!.services.nat.resolve('node-rogue')).toBeUndefined()
   })
 
+  it('refuses to coordinate a punch toward a node without a live registration', async () => {
+    const err = await agents[0]!.services.nat.punch('no-such-node', undefined, AbortSignal.timeout(10_000)).catch((e: unknown) => e)
+    expect(hasCode(err, 'PUNCH_REFUSED')).toBe(true)
+    expect((err as { remoteCode?: string }).remoteCode).toBe('PUNCH_PEER_UNAVAILABLE')
+    expect(server.metrics.value('edgemesh_server_punch_requests_total', { result: 'PUNCH_PEER_UNAVAILABLE' })).toBe(1)
+  })
+
   it('serves healthz, readyz and prometheus metrics', async () => {
     const base = `http://127.0.0.1:${server.httpPort}`
     expect((await fetch(`${base}/healthz`)).status).toBe(200)

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@edgemesh/common'
-import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '@edgemesh/cloud-core'
+import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
 
 /** Why the kubectl suites cannot run here, or undefined when they can. */
 export function kubectlMissing (): string | undefined {

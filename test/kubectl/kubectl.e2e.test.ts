@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createCA, issueCert } from '@edgemesh/common'
 import type { KubeObject } from '@edgemesh/common'
-import { adminKubeconfig, type CloudCore } from '@edgemesh/cloud-core'
+import { adminKubeconfig, type CloudCore } from '../../cloud-core/src/index.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { eventually, Kubectl, kubectlMissing, startCloudCore, tempDir } from './harness.js'
 
@@ -81,7 +81,7 @@ describe.skipIf(missing !== undefined)('kubectl against cloudcore', () => {
   })
 
   it('get -w prints a change made after it started', async () => {
-    await k.ok(['create', 'configmap', 'watched', '--from-literal=v=1', '-o', 'name', '--dry-run=client', '-o', 'json']).then(async j => await k.ok(['create', '-f', '-'], j))
+    await k.ok(['create', 'configmap', 'watched', '--from-literal=v=1', '--dry-run=client', '-o', 'json']).then(async j => await k.ok(['create', '-f', '-'], j))
     const w = k.stream(['get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.v}{"\\n"}'])
     try {
       await w.waitFor(/^1$/)
@@ -103,8 +103,7 @@ describe.skipIf(missing !== undefined)('kubectl against cloudcore', () => {
   })
 
   it('label and annotate change metadata', async () => {
-    await k.ok(['create', 'configmap', 'tagged'].concat(['--from-literal=x=y']), '')
-      .catch(async () => await k.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tagged' }, data: { x: 'y' } })))
+    await k.ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tagged' }, data: { x: 'y' } }))
     await k.ok(['label', 'cm', 'tagged', 'tier=front'])
     await k.ok(['annotate', 'cm', 'tagged', 'owner=team-a'])
     const cm = await k.json(['get', 'cm', 'tagged'])
@@ -194,6 +193,14 @@ describe.skipIf(missing !== undefined)('kubectl against cloudcore', () => {
     expect(rs[0]?.metadata.name).toMatch(/^orphaner-/)
   })
 
+  it('deleting a namespace removes what is inside it, then the namespace', async () => {
+    await k.ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'short-lived' } }))
+    await k.ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inside', namespace: 'short-lived' } }))
+    expect(await k.ok(['delete', 'namespace', 'short-lived', '--timeout=30s'])).toContain('namespace "short-lived" deleted')
+    expect((await k.run(['get', 'namespace', 'short-lived'])).stderr).toContain('NotFound')
+    expect((await cc.core.client.list({ group: '', version: 'v1', resource: 'configmaps', namespace: 'short-lived' })).items).toEqual([])
+  })
+
   it('explain describes a field from the OpenAPI document', async () => {
     const out = await k.ok(['explain', 'deployment.spec.replicas'])
     expect(out).toMatch(/KIND:\s+Deployment/)
@@ -214,7 +221,8 @@ describe.skipIf(missing !== undefined)('kubectl against cloudcore', () => {
   })
 
   it('allocates a ClusterIP and a NodePort for a NodePort service', async () => {
-    await k.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080'])
+    // `kubectl create service` posts protobuf, which the server does not speak; -f sends JSON.
+    await k.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080', '--dry-run=client', '-o', 'json']).then(async j => await k.ok(['create', '-f', '-'], j))
     const svc = await k.json(['get', 'svc', 'np'])
     expect(svc.spec.clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/)
     expect(svc.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000)

@@ -40,7 +40,7 @@ describe.skipIf(reason !== undefined)('symmetric NAT and relay restarts (netns)'
     expect(await echo()).toMatchObject({ ok: false })
     await mesh.startServer()
     await eventually(async () => ((await mesh.b1.request({ cmd: 'metrics' })).registrations as number) > before, 30_000, 'node-b1 re-registered')
-    const r = await eventually(async () => { const e = await echo(); return e.ok === true ? e : undefined }, 40_000, 'flow through the restarted relay')
+    const r = await eventually(async () => { const e = await echo(); return e.ok === true ? e : undefined }, 45_000, 'flow through the restarted relay')
     expect(r).toMatchObject({ ok: true, same: true, path: 'relay' })
   })
 })

@@ -1,5 +1,6 @@
 import type { Logger } from '@edgemesh/common'
 import { OpenApiPatchSchema, OpenApiPublisher, OpenApiValidator, SchemaIndex } from '../openapi/index.js'
+import { updateManagedFields } from '../patch/index.js'
 import type { Store } from '../store/types.js'
 import { kubePatcher } from './kube-patcher.js'
 import { LocalClient, type LocalClientInit } from './local-client.js'
@@ -15,6 +16,8 @@ export interface ApiCoreInit extends RestStorageInit {
   client?: LocalClientInit
   /** Schema validation of writes (unknown fields, types, required). @default true */
   validation?: boolean
+  /** Record managedFields for writes that name a fieldManager. @default true */
+  trackFields?: boolean
 }
 
 export interface ApiCoreComponents {
@@ -58,7 +61,10 @@ export async function createApiCore (components: ApiCoreComponents & ApiCoreInit
     validator,
     patchSchema,
     patcher: components.patcher ?? kubePatcher(patchSchema),
-    client: () => holder.client!
+    client: () => holder.client!,
+    trackFields: components.trackFields === false
+      ? undefined
+      : (old, updated, manager, ctx) => updateManagedFields(old, updated, manager, 'Update', { schema: patchSchema, gvk: ctx.gvk, now: ctx.now, subresource: ctx.subresource })
   }, components)
   const client = new LocalClient({ registry, storage }, components.client)
   holder.client = client

@@ -28,6 +28,19 @@ export interface PatchOptions extends WriteOptions {
   force?: boolean
 }
 
+/**
+ * Records field ownership for an ordinary write (the patch module's updateManagedFields fits):
+ * returns the new `metadata.managedFields`.
+ */
+export type FieldTracker = (old: KubeObject | undefined, updated: KubeObject, manager: string, ctx: { gvk: { group: string, version: string, kind: string }, subresource?: string, now: Date }) => unknown[]
+
+interface InternalUpdateOptions extends PatchOptions {
+  /** Server-side apply already wrote managedFields. */
+  applied?: boolean
+  /** Ownership is recorded against this subresource (scale writes go through the main object). */
+  trackAs?: string
+}
+
 export interface StorageWatchOpts {
   labelSelector?: string
   fieldSelector?: string
@@ -58,6 +71,8 @@ export interface RestStorageComponents {
   client?: () => ObjectClient
   /** @default () => new Date() */
   now?: () => Date
+  /** managedFields for writes that name a fieldManager; none recorded when absent. */
+  trackFields?: FieldTracker
 }
 
 export interface DeleteResult { object: KubeObject, deleted: boolean }
@@ -106,6 +121,7 @@ export class RestStorage {
   private readonly patcher: Patcher
   private readonly client?: () => ObjectClient
   private readonly now: () => Date
+  private readonly trackFields?: FieldTracker
   private readonly bookmarkIntervalMs: number
   private readonly chunk: number
   private readonly systemNamespaces: string[]
@@ -118,6 +134,7 @@ export class RestStorage {
     this.patcher = components.patcher ?? fallbackPatcher
     this.client = components.client
     this.now = components.now ?? (() => new Date())
+    this.trackFields = components.trackFields
     this.bookmarkIntervalMs = init.bookmarkIntervalMs ?? 5_000
     this.chunk = init.listChunkSize ?? 500
     this.systemNamespaces = init.systemNamespaces ?? ['default', 'kube-system']
@@ -280,7 +297,7 @@ export class RestStorage {
     }
   }
 
-  async create (def: ResourceDefinition, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+  async create (def: ResourceDefinition, namespace: string | undefined, body: unknown, opts: WriteOptions & { applied?: boolean } = {}): Promise<KubeObject> {
     const obj = this.asObject(deepClone(body))
     this.checkTypeMeta(def, obj)
     this.checkNamespace(def, obj, namespace)
@@ -302,6 +319,7 @@ export class RestStorage {
     else delete meta.generation
     await def.prepareForCreate?.(obj, this.ctx(opts.user))
     this.semanticCheck(def, obj, undefined)
+    if (!(opts as InternalUpdateOptions).applied) this.track(def, undefined, obj, opts.fieldManager, undefined)
     if (opts.dryRun === true) return obj
     for (let attempt = 0; ; attempt++) {
       try {
@@ -319,7 +337,7 @@ export class RestStorage {
    * Replaces an object. An empty resourceVersion means "unconditional" (retried on races); a
    * non-empty one must match or the update fails with 409 Conflict.
    */
-  async update (def: ResourceDefinition, namespace: string | undefined, name: string, body: unknown, opts: PatchOptions = {}): Promise<KubeObject> {
+  async update (def: ResourceDefinition, namespace: string | undefined, name: string, body: unknown, opts: InternalUpdateOptions = {}): Promise<KubeObject> {
     const incoming = this.asObject(deepClone(body))
     this.checkTypeMeta(def, incoming)
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
@@ -349,7 +367,7 @@ export class RestStorage {
   }
 
   /** Builds the object to store from the stored one and the request; returns `old` itself for a no-op. */
-  private async prepareUpdate (def: ResourceDefinition, old: KubeObject, incoming: KubeObject, opts: PatchOptions): Promise<KubeObject> {
+  private async prepareUpdate (def: ResourceDefinition, old: KubeObject, incoming: KubeObject, opts: InternalUpdateOptions): Promise<KubeObject> {
     const hasStatus = def.subresources?.includes('status') === true
     let next: KubeObject
     if (opts.subresource === 'status') {
@@ -397,9 +415,17 @@ export class RestStorage {
     if (opts.subresource === 'status') await def.prepareForStatusUpdate?.(next, old, ctx)
     else await def.prepareForUpdate?.(next, old, ctx)
     this.semanticCheck(def, next, old)
+    if (opts.applied !== true) this.track(def, old, next, opts.fieldManager, opts.trackAs ?? opts.subresource)
     const removable = next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0
     if (!removable && jsonEqual(next, old)) return old
     return next
+  }
+
+  private track (def: ResourceDefinition, old: KubeObject | undefined, next: KubeObject, manager: string | undefined, subresource: string | undefined): void {
+    if (this.trackFields === undefined || manager === undefined || manager === '') return
+    const entries = this.trackFields(old, next, manager, { gvk: gvkOf(def), subresource, now: this.now() })
+    if (entries.length > 0) next.metadata.managedFields = entries
+    else delete next.metadata.managedFields
   }
 
   /** Persists `next` over `cur`; an object being deleted whose last finalizer went away is removed instead. */
@@ -434,7 +460,7 @@ export class RestStorage {
         const empty: KubeObject = { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { name, ...(def.namespaced ? { namespace } : {}) } }
         const obj = await this.patcher(type, empty, patch, { gvk: gvkOf(def), schema: this.patchSchema, fieldManager: opts.fieldManager, force: opts.force })
         try {
-          return { object: await this.create(def, namespace, obj, opts), created: true }
+          return { object: await this.create(def, namespace, obj, { ...opts, applied: type === 'apply' }), created: true }
         } catch (err) {
           if (hasCode(err, 'API_ALREADY_EXISTS') && attempt < MAX_RETRIES) continue
           throw err
@@ -447,7 +473,7 @@ export class RestStorage {
       if (def.namespaced && patched.metadata.namespace !== old.metadata.namespace) throw badRequest('the patch may not change metadata.namespace')
       if (!rvInPatch) patched.metadata.resourceVersion = String(cur.modRevision)
       try {
-        return { object: await this.update(def, namespace, name, patched, opts), created: false }
+        return { object: await this.update(def, namespace, name, patched, { ...opts, applied: type === 'apply' }), created: false }
       } catch (err) {
         if (hasCode(err, 'API_CONFLICT') && !rvInPatch && attempt < MAX_RETRIES) continue
         throw err
@@ -518,7 +544,7 @@ export class RestStorage {
     const next = deepClone(cur)
     next.spec = { ...(isPlainObject(next.spec) ? next.spec : {}), replicas }
     if (rv === '') next.metadata.resourceVersion = ''
-    return this.toScale(def, await this.update(def, namespace, name, next, { ...opts, fieldValidation: 'Ignore' }))
+    return this.toScale(def, await this.update(def, namespace, name, next, { ...opts, fieldValidation: 'Ignore', trackAs: 'scale' }))
   }
 
   async patchScale (def: ResourceDefinition, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {

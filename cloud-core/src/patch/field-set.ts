@@ -46,9 +46,24 @@ export function listKind (ctx: WalkContext, schemaPath: readonly string[], ...li
   const meta = ctx.schema.lookup(ctx.gvk, schemaPath)
   const strategies = (meta?.strategy ?? '').split(',').map(s => s.trim())
   const items = lists.flat()
-  if (meta?.mergeKey !== undefined && meta.mergeKey !== '' && items.every(isObject)) return { kind: 'keyed', mergeKey: meta.mergeKey }
+  const mergeKey = meta?.mergeKey ?? ''
+  // Duplicate keys happen where upstream keys by more fields than the patch merge key (ports by
+  // port+protocol: DNS on 53/TCP and 53/UDP); such lists are owned and merged as one value.
+  if (mergeKey !== '' && items.every(isObject) && lists.every(l => !hasDuplicateKeys(l, mergeKey))) return { kind: 'keyed', mergeKey }
   if (strategies.includes('merge') && items.every(v => v === null || typeof v !== 'object')) return { kind: 'set' }
   return { kind: 'atomic' }
+}
+
+function hasDuplicateKeys (list: readonly JsonValue[], mergeKey: string): boolean {
+  const seen = new Set<string>()
+  for (const item of list) {
+    const kv = isObject(item) ? item[mergeKey] : undefined
+    if (kv === undefined) continue
+    const k = JSON.stringify(kv)
+    if (seen.has(k)) return true
+    seen.add(k)
+  }
+  return false
 }
 
 export const keyElement = (mergeKey: string, value: JsonValue): PathElement => `k:${JSON.stringify({ [mergeKey]: value })}`
@@ -56,7 +71,7 @@ export const valueElement = (value: JsonValue): PathElement => `v:${JSON.stringi
 
 /**
  * Every owned path of `obj`. `strict` (for apply configurations) rejects keyed items without their
- * key or with a duplicate key; otherwise (stored objects) such lists are owned atomically.
+ * key; otherwise (stored objects) such lists are owned atomically.
  */
 export function fieldsOf (obj: JsonValue | undefined, ctx: WalkContext, strict: boolean): FieldSet {
   const out: FieldSet = new Map()
@@ -84,18 +99,15 @@ function walkValue (v: JsonValue, schemaPath: readonly string[], path: FieldPath
   if (!Array.isArray(v) || v.length === 0) { add(out, path); return }
   const lk = listKind(ctx, schemaPath, v)
   if (lk.kind === 'keyed') {
-    const seen = new Set<string>()
     const elements: Array<[PathElement, JsonObject]> = []
     for (const item of v as JsonObject[]) {
       const kv = item[lk.mergeKey]
-      const el = kv === undefined ? undefined : keyElement(lk.mergeKey, kv)
-      if (el === undefined || seen.has(el)) {
-        if (strict) throw invalidPatch(`.${schemaPath.join('.')}: ${el === undefined ? `list item without its key "${lk.mergeKey}"` : `duplicate entries for key ${el.slice(2)}`}`, schemaPath.join('.'))
+      if (kv === undefined) {
+        if (strict) throw invalidPatch(`.${schemaPath.join('.')}: list item without its key "${lk.mergeKey}"`, schemaPath.join('.'))
         add(out, path)
         return
       }
-      seen.add(el)
-      elements.push([el, item])
+      elements.push([keyElement(lk.mergeKey, kv), item])
     }
     for (const [el, item] of elements) {
       add(out, [...path, el])

@@ -43,6 +43,8 @@ export interface ApplyPatchOptions {
   force?: boolean
   /** For 'apply': managedFields timestamps. @default new Date() */
   now?: Date
+  /** For 'apply': see ApplyOptions.ownUntracked. @default false */
+  ownUntracked?: boolean
 }
 
 /**
@@ -63,7 +65,7 @@ export function applyPatch<T = Record<string, unknown>> (type: PatchType, origin
       return strategicMerge<T>(original, patchBody, opts.schema, opts.gvk)
     case 'apply': {
       if (opts.manager === undefined || opts.manager === '') throw new PatchError('PATCH_INVALID', 'fieldManager is required for apply patches')
-      return apply(original, patchBody, { manager: opts.manager, force: opts.force ?? false, schema: opts.schema, gvk: opts.gvk, now: opts.now ?? new Date() }).object as T
+      return apply(original, patchBody, { manager: opts.manager, force: opts.force ?? false, schema: opts.schema, gvk: opts.gvk, now: opts.now ?? new Date(), ownUntracked: opts.ownUntracked }).object as T
     }
     default:
       throw new PatchError('PATCH_UNSUPPORTED_MEDIA_TYPE', `unknown patch type ${JSON.stringify(type)}`)

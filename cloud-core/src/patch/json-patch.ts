@@ -26,7 +26,7 @@ export function parseJsonPatch (body: unknown): JsonPatchOperation[] {
   const r = operations.safeParse(body)
   if (!r.success) {
     const issue = r.error.issues[0]
-    const where = issue === undefined ? '' : ` at ${issue.path.join('.')}`
+    const where = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`
     throw invalidPatch(`invalid JSON patch${where}: ${issue?.message ?? 'not an array of operations'}`)
   }
   // `value` is required for add/replace/test but zod's unknown() accepts a missing member.

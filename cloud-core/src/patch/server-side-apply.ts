@@ -40,6 +40,13 @@ export interface ApplyOptions extends OwnershipOptions {
   manager: string
   /** `force=true` (kubectl --force-conflicts): take over conflicting fields instead of failing. */
   force: boolean
+  /**
+   * Treat the fields of a live object without any managedFields as owned by `before-first-apply`
+   * (kube-apiserver does). Off by default: while some write paths do not record managedFields,
+   * that would make appliers conflict with values nobody actually claimed.
+   * @default false
+   */
+  ownUntracked?: boolean
 }
 
 export interface ApplyResult {
@@ -167,7 +174,7 @@ export function apply (live: unknown, applied: unknown, opts: ApplyOptions): App
   if (isObject(config.metadata)) delete config.metadata.managedFields
   const appliedSet = fieldsOf(config, opts, true)
   const owners = live === undefined ? [] : readManagedFields(live)
-  if (live !== undefined && !hasManagedFields(live)) {
+  if (opts.ownUntracked === true && live !== undefined && !hasManagedFields(live)) {
     // As upstream: an object written before anyone tracked ownership is owned by a placeholder
     // manager, so the first apply cannot silently overwrite values it never set.
     const set = fieldsOf(live, opts, false)
@@ -200,9 +207,10 @@ export function apply (live: unknown, applied: unknown, opts: ApplyOptions): App
     if (liveV === undefined || deepEqual(liveV, appliedV)) continue
     // An empty map merges into whatever is there without changing it.
     if (isObject(appliedV) && Object.keys(appliedV).length === 0 && isObject(liveV)) continue
+    const field = pathString(p)
     for (const o of owners) {
       if (o.entry.manager === opts.manager || !o.set.has(key)) continue
-      conflicts.push({ manager: o.entry.manager, field: pathString(p) })
+      if (!conflicts.some(c => c.manager === o.entry.manager && c.field === field)) conflicts.push({ manager: o.entry.manager, field })
       conflicting.set(o, [...(conflicting.get(o) ?? []), p])
     }
   }
@@ -264,7 +272,9 @@ export function updateManagedFields (old: unknown, updated: unknown, manager: st
   const oldFields = isObject(old) ? fieldsOf(old, opts, false) : newSet()
   const changed: FieldSet = newSet()
   for (const [k, p] of newFields) {
-    if (!oldFields.has(k) || !deepEqual(valueAt(old as JsonValue, p), valueAt(updated, p))) changed.set(k, p)
+    // A list item changes hands only when it is added; edits inside it move just the edited fields.
+    const isItem = !(p[p.length - 1] ?? '').startsWith('f:')
+    if (!oldFields.has(k) || (!isItem && !deepEqual(valueAt(old as JsonValue, p), valueAt(updated, p)))) changed.set(k, p)
   }
   const removed = [...oldFields.keys()].filter(k => !newFields.has(k))
 

@@ -86,7 +86,7 @@ export class EtcdStore implements Store {
       defaultCallOptions: ctx => ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs },
       faultHandling: {
         host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: reconnectMaxDelayMs, breaker: new ConsecutiveBreaker(3) }),
-        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: reconnectMaxDelayMs }).next(undefined)
+        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: reconnectMaxDelayMs }).next()
       }
     })
     try {
@@ -229,7 +229,11 @@ export class EtcdStore implements Store {
         // etcd3 resumes from its last seen revision after a reconnect; never hand out a revision twice.
         if (rev <= last) continue
         last = rev
-        if (!queue.push(this.toEvent(ev.type, ev.kv, ev.prev_kv))) return
+        if (!queue.push(this.toEvent(ev.type, ev.kv, ev.prev_kv))) {
+          // Overflowed (or ended): stop etcd streaming to a reader that will only ever see the error.
+          watcher.cancel().catch((err: unknown) => { this.log.debug({ err }, 'watch cancel failed') })
+          return
+        }
       }
     })
     watcher.on('disconnected', (err: Error) => {

@@ -122,4 +122,50 @@ describe('deployment, replicaset, scheduler and endpoints together', () => {
     await c.client.delete(D, 'gone')
     await waitFor(async () => (await c.client.list(RS)).items.length === 0 && (await listPods(c.client, 'default', 'app=gone')).length === 0, 10_000, 'cascade')
   })
+
+  it('replaces all pods at once with the Recreate strategy, never running old and new together', async () => {
+    await createNode(c.client, 'n1')
+    await c.client.create(D, deployment('rc', 2, 'r:1', { strategy: { type: 'Recreate' } }))
+    await waitFor(async () => { await kubelet(5); return await rolledOut('rc') }, 10_000, 'first rollout')
+    const d = await c.client.get<Deployment>(D, 'rc')
+    d.spec.template.spec!.containers[0]!.image = 'r:2'
+    await c.client.update(D, d)
+    let mixed = false
+    await waitFor(async () => {
+      const images = new Set((await listPods(c.client, 'default', 'app=rc')).map(p => p.spec?.containers[0]?.image))
+      if (images.size > 1) mixed = true
+      await kubelet(6)
+      return await rolledOut('rc')
+    }, 15_000, 'recreate rollout')
+    expect(mixed).toBe(false)
+    expect((await listPods(c.client, 'default', 'app=rc')).every(p => p.spec?.containers[0]?.image === 'r:2')).toBe(true)
+  })
+
+  it('keeps only revisionHistoryLimit old replica sets', async () => {
+    await createNode(c.client, 'n1')
+    await c.client.create(D, deployment('h', 1, 'h:0', { revisionHistoryLimit: 1, strategy: { type: 'Recreate' } }))
+    for (let v = 1; v <= 3; v++) {
+      await waitFor(async () => { await kubelet(7); return await rolledOut('h') }, 10_000, `rollout ${v}`)
+      const d = await c.client.get<Deployment>(D, 'h')
+      d.spec.template.spec!.containers[0]!.image = `h:${v}`
+      await c.client.update(D, d)
+    }
+    const done = await waitFor(async () => { await kubelet(7); return await rolledOut('h') }, 10_000, 'last rollout')
+    expect(done.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4')
+    const sets = await waitFor(async () => { const x = (await c.client.list<ReplicaSet>(RS, { labelSelector: 'app=h' })).items; return x.length === 2 ? x : false }, 10_000, 'old sets cleaned up')
+    expect(sets.map(s => s.metadata.annotations?.['deployment.kubernetes.io/revision']).sort()).toEqual(['3', '4'])
+  })
+
+  it('deletes the pods and replica sets before the deployment in foreground deletion', async () => {
+    await createNode(c.client, 'n1')
+    await c.client.create(D, deployment('fg', 2, 'x:1'))
+    await waitFor(async () => (await listPods(c.client, 'default', 'app=fg')).length === 2, 10_000, '2 pods')
+    const pending = await c.client.delete<Deployment>(D, 'fg', { propagationPolicy: 'Foreground' })
+    expect(pending?.metadata.deletionTimestamp).toBeDefined()
+    await waitFor(async () => {
+      try { await c.client.get(D, 'fg'); return false } catch { return true }
+    }, 10_000, 'deployment gone')
+    expect(await listPods(c.client, 'default', 'app=fg')).toHaveLength(0)
+    expect((await c.client.list(RS, { labelSelector: 'app=fg' })).items).toHaveLength(0)
+  })
 })

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { silentLogger, sleep, type KubeObject } from '@edgemesh/common'
+import { silentLogger, sleep, type KubeObject, type Logger } from '@edgemesh/common'
 import { createApiCore, type ApiCore } from '../../src/api-server/api-core.js'
 import { fallbackPatcher } from '../../src/api-server/patcher.js'
 import { builtinResources } from '../../src/api-server/resources/index.js'
@@ -16,6 +16,8 @@ export interface Cluster {
   manager: ControllerManager
   store: SqliteStore
   close: () => Promise<void>
+  /** Informer components over the real client (or a wrapper of it). */
+  components: (client?: ObjectClient) => { client: ObjectClient, logger: Logger }
 }
 
 /** Real SQLite store in mkdtemp + the real API core + the controller manager. */
@@ -37,6 +39,7 @@ export async function startCluster (options: ControllerManagerOptions = {}): Pro
     client: core.client,
     manager,
     store,
+    components: (client?: ObjectClient) => ({ client: client ?? core.client, logger: silentLogger() }),
     close: async () => {
       await manager.stop()
       await store.stop()

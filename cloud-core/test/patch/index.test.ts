@@ -30,7 +30,7 @@ describe('applyPatch', () => {
     const cfg = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 9 } }
     const out = applyPatch<any>('apply', deployment(), cfg, { ...opts, manager: 'kubectl', force: true, now: new Date(0) })
     expect(out.spec.replicas).toBe(9)
-    expect(out.metadata.managedFields.map((e: any) => e.manager)).toEqual(['before-first-apply', 'kubectl'])
+    expect(out.metadata.managedFields.map((e: any) => e.manager)).toEqual(['kubectl'])
     expect(codeOf(() => applyPatch('apply', deployment(), cfg, opts))).toBe('PATCH_INVALID')
   })
 

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { applyJsonPatch } from '../../src/patch/json-patch.js'
 import { applyMergePatch } from '../../src/patch/merge-patch.js'
 import { strategicMerge } from '../../src/patch/strategic-merge.js'
-import { apply, readManagedFields } from '../../src/patch/server-side-apply.js'
+import { apply, readManagedFields, updateManagedFields } from '../../src/patch/server-side-apply.js'
 import { ApplyConflictError, PatchError } from '../../src/patch/errors.js'
 import { fieldsOf, valueAt } from '../../src/patch/field-set.js'
 import type { FieldPath } from '../../src/patch/field-set.js'
@@ -91,6 +91,29 @@ describe('patch properties', () => {
             expect(applied.has(k)).toBe(true)
             expectPresent(live, cfg, p)
           }
+        }
+      }
+    }), RUNS)
+  })
+
+  it('mixed applies and updates never leave a manager owning a field the object lacks', () => {
+    const step = fc.record({ kind: fc.constantFrom('apply', 'update'), manager: fc.constantFrom('m1', 'm2', 'c'), config: configArb })
+    fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 8 }), steps => {
+      let live: JsonObject | undefined
+      for (const s of steps) {
+        if (s.kind === 'apply') {
+          live = apply(live, s.config, { manager: s.manager, force: true, schema: testSchema, gvk: deploymentGvk, now }).object
+        } else {
+          // An update replaces the object with the config, keeping the recorded ownership.
+          const next = structuredClone(s.config)
+          const meta = next.metadata as JsonObject
+          const mf = (live?.metadata as JsonObject | undefined)?.managedFields
+          if (mf !== undefined) meta.managedFields = mf
+          meta.managedFields = updateManagedFields(live, next, s.manager, 'Update', { ...ctx, now }) as unknown as JsonValue
+          live = next
+        }
+        for (const o of readManagedFields(live)) {
+          for (const p of o.set.values()) expect(valueAt(live, p), `${o.entry.manager} owns ${p.join(' ')}`).toBeDefined()
         }
       }
     }), RUNS)

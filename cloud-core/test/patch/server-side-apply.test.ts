@@ -132,16 +132,34 @@ describe('server-side apply', () => {
     expect(paths.some(p => /f:apiVersion|f:kind|f:name$|f:namespace|f:resourceVersion|f:uid/.test(p.split(' ').slice(0, 2).join(' ')))).toBe(false)
   })
 
-  it('treats fields of an object without managedFields as owned by before-first-apply', () => {
+  it('treats fields of an object without managedFields as owned by before-first-apply when asked to', () => {
     const legacy = stored(manifest())
-    const err = conflictOf(() => apply(legacy, manifest('nginx:2'), { ...base, manager: 'kubectl', force: false }))
+    const err = conflictOf(() => apply(legacy, manifest('nginx:2'), { ...base, manager: 'kubectl', force: false, ownUntracked: true }))
     expect(err.conflicts).toEqual([{ manager: 'before-first-apply', field: '.spec.template.spec.containers[name="nginx"].image' }])
-    const same = apply(legacy, manifest(), { ...base, manager: 'kubectl', force: false })
+    const same = apply(legacy, manifest(), { ...base, manager: 'kubectl', force: false, ownUntracked: true })
     expect(same.managedFields.map(e => e.manager)).toEqual(['before-first-apply', 'kubectl'])
   })
 
-  it('rejects an apply configuration with duplicate keyed items', () => {
-    const cfg = manifest('x', 1, [{ name: 'nginx', image: 'y' }])
+  it('lets the first apply take over an untracked object by default', () => {
+    const { object, managedFields } = apply(stored(manifest()), manifest('nginx:2'), { ...base, manager: 'kubectl', force: false })
+    expect((object.spec as any).template.spec.containers[0].image).toBe('nginx:2')
+    expect(managedFields.map(e => e.manager)).toEqual(['kubectl'])
+  })
+
+  it('owns and merges a keyed list with duplicate keys as one value (DNS ports 53/TCP and 53/UDP)', () => {
+    const dns = (ports: unknown[]): any => manifest('coredns', 1, []).spec.template.spec.containers.map((c: any) => ({ ...c, ports }))
+    const cfg = manifest()
+    cfg.spec.template.spec.containers = dns([{ containerPort: 53, protocol: 'UDP' }, { containerPort: 53, protocol: 'TCP' }])
+    const first = apply(undefined, cfg, { ...base, manager: 'kubectl', force: false })
+    const item = (first.managedFields[0]?.fieldsV1 as any)['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"nginx"}']
+    expect(item['f:ports']).toEqual({})
+    cfg.spec.template.spec.containers = dns([{ containerPort: 53, protocol: 'UDP' }])
+    const { object } = apply(stored(first.object), cfg, { ...base, manager: 'kubectl', force: false })
+    expect((object.spec as any).template.spec.containers[0].ports).toEqual([{ containerPort: 53, protocol: 'UDP' }])
+  })
+
+  it('rejects an apply configuration with a keyed item missing its key', () => {
+    const cfg = manifest('x', 1, [{ image: 'y' }])
     expect(() => apply(undefined, cfg, { ...base, manager: 'kubectl', force: false })).toThrow(PatchError)
     try { apply(undefined, cfg, { ...base, manager: 'kubectl', force: false }) } catch (err) { expect((err as PatchError).code).toBe('PATCH_INVALID') }
   })
@@ -178,6 +196,17 @@ describe('updateManagedFields', () => {
     updated.metadata.managedFields = entries
     const err = conflictOf(() => apply(updated, manifest(), { ...base, manager: 'kubectl', force: false }))
     expect(err.conflicts).toEqual([{ manager: 'hpa-controller', field: '.spec.replicas' }])
+  })
+
+  it('moves only the edited fields of a list item, not the item itself', () => {
+    const first = apply(undefined, manifest(), { ...base, manager: 'kubectl', force: false })
+    const live = stored(first.object)
+    const updated = structuredClone(live)
+    updated.spec.template.spec.containers[0].image = 'nginx:9'
+    const entries = updateManagedFields(live, updated, 'set-image', 'Update', base)
+    const item = (e: any): any => e.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"nginx"}']
+    expect(item(entries.find(e => e.manager === 'set-image'))).toEqual({ 'f:image': {} })
+    expect(item(entries.find(e => e.manager === 'kubectl'))).toEqual({ '.': {}, 'f:name': {} })
   })
 
   it('drops removed fields from every manager', () => {

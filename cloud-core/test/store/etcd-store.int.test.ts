@@ -62,6 +62,25 @@ describe.skipIf(skip)('etcd backend', () => {
       }
     })
 
+    it('ends a watcher that falls behind its buffer with STORE_WATCH_OVERFLOW', async () => {
+      if (server === undefined) throw new Error('etcd is not running')
+      const s = etcdStore({ endpoints: [server.endpoint], prefix: `/t${process.pid}-${n++}`, watchBufferSize: 5 })
+      const ac = new AbortController()
+      try {
+        await s.start()
+        const it = s.watch('/o/', { afterRevision: await s.revision(), signal: ac.signal })[Symbol.asyncIterator]()
+        const first = it.next()
+        await s.create('/o/0', '0')
+        expect((await first).value?.entry.key).toBe('/o/0')
+        for (let i = 1; i <= 20; i++) await s.create(`/o/${i}`, String(i))
+        await new Promise(resolve => setTimeout(resolve, 200))
+        await expect(it.next()).rejects.toMatchObject({ code: 'STORE_WATCH_OVERFLOW' })
+      } finally {
+        ac.abort()
+        await s.stop()
+      }
+    })
+
     it('keeps stores with different prefixes apart on one etcd', async () => {
       const a = await fresh()
       const b = await fresh()

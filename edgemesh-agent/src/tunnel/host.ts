@@ -72,7 +72,10 @@ export async function createMeshNode<T extends ServiceMap = Record<string, never
     },
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxInboundStreams: 8192, maxOutboundStreams: 8192 })],
+    // yamux grants window on receipt, not on consumption, so a paused stream can still be sent a whole
+    // window. The default window (16 MiB) exceeds the 4 MiB read-buffer cap and a slow consumer gets its
+    // stream reset; a 2 MiB window keeps backpressure lossless.
+    streamMuxers: [yamux({ maxInboundStreams: 8192, maxOutboundStreams: 8192, streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     connectionGater: meshConnectionGater(() => holder.auth),
     connectionManager: {
       maxConnections: init.maxConnections ?? 1024,

@@ -1,9 +1,10 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { isIPv6 } from 'node:net'
+import { setMaxListeners } from 'node:events'
 import { pipeline, type Duplex } from 'node:stream'
-import type { Connection, Libp2pEvents, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
-import { AbortError, silentLogger, type Logger } from '@edgemesh/common'
+import type { Connection, Libp2pEvents, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
+import { AbortError, hasCode, silentLogger, type Logger } from '@edgemesh/common'
 import type { MeshAuth } from '../identity/mesh-auth.js'
 import { MeshConnector, type MeshConnectorComponents, type MeshConnectorInit, type StaticPeer } from './connection-manager.js'
 import { DatagramStream } from './datagram-stream.js'
@@ -136,7 +137,9 @@ export class TunnelService implements Startable {
     } catch (err) {
       // A relayed connection may close under us when the peer migrates to a punched/direct one;
       // this flow has not started yet, so retrying once on the new connection is invisible to it.
-      if (signal.aborted || conn.status === 'open' || err instanceof TunnelError) throw err
+      const retriable = !signal.aborted && conn.status !== 'open' && hasCode(err, 'MESH_STREAM_FAILED')
+      if (!retriable) throw err
+      this.log.debug({ nodeName: req.nodeName }, 'connection closed while opening a flow; retrying once')
       conn = await this.connector.connect(req.nodeName, signal)
       stream = await this.request(conn, req, signal)
     }
@@ -147,8 +150,11 @@ export class TunnelService implements Startable {
 
   private async request (conn: Connection, req: TunnelRequest, signal: AbortSignal): Promise<Stream> {
     const budget = AbortSignal.any([signal, AbortSignal.timeout(this.init.responseTimeoutMs ?? 15_000)])
-    const stream = await conn.newStream(TUNNEL_PROTOCOL, { signal: budget, runOnLimitedConnection: true })
+    // libp2p's negotiation and our reader each listen on it; the default cap of 10 only produces warnings.
+    setMaxListeners(Infinity, budget)
+    let stream: Stream | undefined
     try {
+      stream = await conn.newStream(TUNNEL_PROTOCOL, { signal: budget, runOnLimitedConnection: true })
       stream.send(encodeRequest(req))
       const res = decodeResponseBody(await readFrame(stream, budget))
       if (!res.ok) {
@@ -157,8 +163,8 @@ export class TunnelService implements Startable {
       }
       return stream
     } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      if (err instanceof TunnelError) throw err
+      stream?.abort(err instanceof Error ? err : new Error(String(err)))
+      if (err instanceof TunnelError && err.code !== 'MESH_BAD_HEADER') throw err
       if (signal.aborted) throw new AbortError()
       throw new TunnelError('MESH_STREAM_FAILED', `tunnel stream to "${req.nodeName}" failed before the response`, { cause: err })
     }
@@ -257,7 +263,8 @@ export class TunnelService implements Startable {
       done = true
       clearTimeout(idle)
       this.live.delete(handle)
-      try { sock.close() } catch {}
+      try { sock.close() } catch { // already closed by an error
+      }
       ds.close()
       track.bytesIn(ds.bytesIn)
       track.bytesOut(ds.bytesOut)

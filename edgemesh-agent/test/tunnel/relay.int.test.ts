@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isRelayed } from '../../src/tunnel/connection-manager.js'
 import { allowPorts, collect, echoServer, newCA, startPeer, type TestPeer } from './helpers.js'
@@ -78,5 +84,27 @@ describe('relayed and punched paths on loopback', () => {
     expect(direct).toBeDefined()
     expect(echo.accepted()).toBe(3)
     expect(a.node.services.tunnel.prometheus()).toContain('edgemesh_tunnel_peer_path{node="node-b",path="punched"} 1')
+  })
+
+  it('gives no relay reservation to a peer without a node certificate', async () => {
+    const raw = await createLibp2p({
+      addresses: { listen: [`${relayAddr}/p2p-circuit`] },
+      transports: [tcp(), circuitRelayTransport()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() }
+    }).catch((err: unknown) => err)
+    try {
+      if (raw instanceof Error) {
+        // libp2p may refuse to start when its only listen address fails: that is a refusal too.
+        expect(raw.message).toMatch(/listen|reservation|relay/i)
+        return
+      }
+      await new Promise(resolve => setTimeout(resolve, 4000))
+      expect((raw as Awaited<ReturnType<typeof createLibp2p>>).getMultiaddrs().some(m => m.toString().includes('/p2p-circuit'))).toBe(false)
+      expect(relay.node.services.relay?.reservations.has((raw as Awaited<ReturnType<typeof createLibp2p>>).peerId)).toBe(false)
+    } finally {
+      if (!(raw instanceof Error)) await (raw as Awaited<ReturnType<typeof createLibp2p>>).stop()
+    }
   })
 })

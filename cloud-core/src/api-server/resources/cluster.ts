@@ -72,6 +72,14 @@ export function namespacePhase (ns: KubeObject): string {
   return str(rec(ns.status).phase) ?? 'Active'
 }
 
+/** Once the namespace controller dropped spec.finalizers 'kubernetes', the metadata mirror goes too. */
+function releaseMirroredFinalizer (ns: KubeObject): void {
+  const spec = arr(rec(ns.spec).finalizers).map(String)
+  if (!spec.includes('kubernetes') && ns.metadata.finalizers !== undefined) {
+    ns.metadata.finalizers = ns.metadata.finalizers.filter(f => f !== 'kubernetes')
+  }
+}
+
 export function namespacesResource (): ResourceDefinition {
   return {
     group: '',
@@ -91,6 +99,10 @@ export function namespacesResource (): ResourceDefinition {
       // The namespace controller removes 'kubernetes' once every object inside is gone.
       if (!fins.includes('kubernetes')) fins.push('kubernetes')
       s.finalizers = fins
+      // The generic storage only waits for metadata finalizers; mirroring 'kubernetes' there makes a
+      // delete leave the namespace Terminating until the namespace controller has emptied it.
+      const meta = obj.metadata.finalizers ?? []
+      if (fins.includes('kubernetes') && !meta.includes('kubernetes')) obj.metadata.finalizers = [...meta, 'kubernetes']
       obj.status = { phase: 'Active' }
       // kube-apiserver labels every namespace with its own name (namespace selectors rely on it).
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' }
@@ -98,6 +110,7 @@ export function namespacesResource (): ResourceDefinition {
     prepareForUpdate: (obj, old) => {
       // spec.finalizers is the namespace controller's to clear, and only once deletion started.
       if (obj.metadata.deletionTimestamp === undefined) obj.spec = old.spec
+      else releaseMirroredFinalizer(obj)
       obj.status = { ...rec(old.status), phase: namespacePhase(obj) }
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' }
     },

@@ -1,4 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
+import { humanDuration } from '../table.js'
 import type { FieldCause, ResourceDefinition } from '../types.js'
 import { NONE, arr, cause, col, num, rec, str } from './util.js'
 
@@ -110,6 +111,13 @@ export function eventObject (ev: KubeObject): string {
   return `${(str(io.kind) ?? '').toLowerCase()}/${str(io.name) ?? ''}`
 }
 
+/** LAST SEEN as an age, from the newest timestamp the event carries. */
+export function lastSeen (ev: KubeObject, now: Date): string {
+  const t = str(ev.lastTimestamp) ?? str(rec(ev.series).lastObservedTime) ?? str(ev.eventTime) ?? ev.metadata.creationTimestamp
+  const ms = t === undefined ? NaN : Date.parse(t)
+  return Number.isNaN(ms) ? NONE : humanDuration(now.getTime() - ms)
+}
+
 export function eventsResource (): ResourceDefinition {
   const io = (o: KubeObject, k: string): string | undefined => str(rec(o.involvedObject)[k])
   return {
@@ -127,7 +135,7 @@ export function eventsResource (): ResourceDefinition {
       col('Object', 'The object the event is about.'),
       col('Message', 'What happened.')
     ],
-    cells: obj => [str(obj.lastTimestamp) ?? str(obj.eventTime) ?? NONE, str(obj.type) ?? '', str(obj.reason) ?? '', eventObject(obj), str(obj.message) ?? ''],
+    cells: (obj, now) => [lastSeen(obj, now), str(obj.type) ?? '', str(obj.reason) ?? '', eventObject(obj), str(obj.message) ?? ''],
     fieldSelectors: {
       'involvedObject.kind': o => io(o, 'kind'),
       'involvedObject.name': o => io(o, 'name'),

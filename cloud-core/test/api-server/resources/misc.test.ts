@@ -42,7 +42,26 @@ describe('nodes and namespaces', () => {
     await namespacesResource().prepareForCreate?.(ns, ctx)
     expect(ns.spec).toEqual({ finalizers: ['kubernetes'] })
     expect(ns.status).toEqual({ phase: 'Active' })
+    expect(ns.metadata.finalizers).toEqual(['kubernetes'])
     expect(namespacesResource().cells?.({ ...ns, metadata: { ...ns.metadata, deletionTimestamp: 'now' } }, new Date())).toEqual(['Terminating'])
+  })
+
+  it('releases the namespace once the controller clears spec.finalizers during deletion', async () => {
+    const old = obj({ spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }, { name: 'team-b', finalizers: ['kubernetes'], deletionTimestamp: '2026-01-01T00:00:00Z' })
+    const next = structuredClone(old)
+    next.spec = { finalizers: [] }
+    await namespacesResource().prepareForUpdate?.(next, old, ctx)
+    expect(next.metadata.finalizers).toEqual([])
+    expect(next.status).toEqual({ phase: 'Terminating' })
+  })
+
+  it('ignores spec.finalizers changes while the namespace is not being deleted', async () => {
+    const old = obj({ spec: { finalizers: ['kubernetes'] } }, { name: 'team-c', finalizers: ['kubernetes'] })
+    const next = structuredClone(old)
+    next.spec = { finalizers: [] }
+    await namespacesResource().prepareForUpdate?.(next, old, ctx)
+    expect(next.spec).toEqual({ finalizers: ['kubernetes'] })
+    expect(next.metadata.finalizers).toEqual(['kubernetes'])
   })
 })
 
@@ -82,5 +101,12 @@ describe('configmaps, secrets, events and friends', () => {
 
   it('prints the lease holder', () => {
     expect(leasesResource().cells?.(obj({ spec: { holderIdentity: 'edge-1' } }), new Date())).toEqual(['edge-1'])
+  })
+})
+
+describe('event table', () => {
+  it('prints LAST SEEN as an age', () => {
+    const ev = obj({ lastTimestamp: '2026-01-01T00:00:00Z', type: 'Warning', reason: 'FailedScheduling', involvedObject: { kind: 'Pod', name: 'p' }, message: 'no nodes' })
+    expect(eventsResource().cells?.(ev, new Date('2026-01-01T00:03:00Z'))).toEqual(['3m', 'Warning', 'FailedScheduling', 'pod/p', 'no nodes'])
   })
 })

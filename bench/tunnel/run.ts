@@ -1,0 +1,190 @@
+// Tunnel benchmark: throughput, RTT, connect time and memory — raw TCP (baseline) vs a bare libp2p stream
+// (TCP+Noise+yamux, no tunnel) vs the tunnel direct vs the tunnel relayed, all on loopback in one process.
+// Run: `node --conditions=source --import tsx bench/tunnel/run.ts [--mib=256] [--big-mib=1024] [--rtt=2000] [--streams=1000]`
+// Writes bench/results/tunnel.json and bench/results/tunnel.md.
+import '../../common/src/polyfill.js'
+import { createHash, randomBytes } from 'node:crypto'
+import { writeFileSync, mkdirSync } from 'node:fs'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { dirname, join } from 'node:path'
+import { Readable, type Duplex } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createCA, type CertificateAuthority } from '@edgemesh/common'
+import { issueNodeCert } from '../../edgemesh-agent/src/identity/node-cert.js'
+import { createMeshNode, type MeshNode } from '../../edgemesh-agent/src/tunnel/host.js'
+import { streamToDuplex } from '../../edgemesh-agent/src/tunnel/stream-duplex.js'
+
+const arg = (name: string, dflt: number): number => {
+  const a = process.argv.find(x => x.startsWith(`--${name}=`))
+  return a !== undefined ? Number(a.split('=')[1]) : dflt
+}
+const MIB = arg('mib', 256)
+const BIG_MIB = arg('big-mib', 1024)
+const RTT_N = arg('rtt', 2000)
+const STREAMS = arg('streams', 1000)
+const here = dirname(fileURLToPath(import.meta.url))
+
+async function echoServer (): Promise<{ server: Server, port: number }> {
+  const server = createServer({ allowHalfOpen: true }, (s) => { s.on('error', () => {}); s.pipe(s) })
+  await new Promise<void>(resolve => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve))
+  return { server, port: (server.address() as AddressInfo).port }
+}
+
+async function peer (ca: CertificateAuthority, nodeName: string, extra: Record<string, unknown> = {}): Promise<{ node: MeshNode, addr: string, peerId: string }> {
+  const key = await generateKeyPair('Ed25519')
+  const pid = peerIdFromPrivateKey(key)
+  const { certPem } = await issueNodeCert(ca, nodeName, pid)
+  const node = await createMeshNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], auth: { nodeName, certPem, caPem: ca.certPem }, ...extra })
+  return { node, addr: node.getMultiaddrs()[0]!.toString(), peerId: pid.toString() }
+}
+
+/** Pushes `mib` MiB through `d` (which echoes) and returns MiB/s of payload (one direction), checking sha256. */
+async function throughput (d: Duplex, mib: number): Promise<{ mibPerSec: number, seconds: number, sha256Ok: boolean }> {
+  const chunk = randomBytes(64 * 1024)
+  const total = mib * 1024 * 1024
+  const sent = createHash('sha256')
+  const got = createHash('sha256')
+  let produced = 0
+  let received = 0
+  const src = new Readable({ read () { if (produced >= total) { this.push(null); return } produced += chunk.byteLength; sent.update(chunk); this.push(chunk) } })
+  const t0 = process.hrtime.bigint()
+  const done = (async () => { for await (const c of d) { received += (c as Buffer).byteLength; got.update(c as Buffer) } })()
+  src.pipe(d)
+  await done
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  return { mibPerSec: mib / seconds, seconds, sha256Ok: received === total && got.digest('hex') === sent.digest('hex') }
+}
+
+/** Sequential 64-byte ping-pongs over one flow; returns p50/p99 in ms. */
+async function rtt (d: Duplex, n: number): Promise<{ p50: number, p99: number }> {
+  const msg = Buffer.alloc(64, 7)
+  const times: number[] = []
+  let pending: (() => void) | undefined
+  let have = 0
+  d.on('data', (c: Buffer) => { have += c.byteLength; if (have >= 64) { have -= 64; pending?.() } })
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint()
+    await new Promise<void>(resolve => { pending = resolve; d.write(msg) })
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  d.end()
+  times.sort((a, b) => a - b)
+  return { p50: times[Math.floor(n * 0.5)]!, p99: times[Math.floor(n * 0.99)]! }
+}
+
+const rawFlow = async (port: number): Promise<Socket> => await new Promise((resolve, reject) => {
+  const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => { resolve(s) })
+  s.once('error', reject)
+})
+
+const rssMiB = (): number => Math.round(process.memoryUsage().rss / 1048576)
+
+async function main (): Promise<void> {
+  const ca = await createCA()
+  const echo = await echoServer()
+  const policy = { allow: () => true }
+  const relay = await peer(ca, 'relay-1', { relayServer: { reservations: { applyDefaultLimit: false } } })
+  const b = await peer(ca, 'node-b', { tunnel: { policy }, relays: [relay.addr] })
+  while (!b.node.getMultiaddrs().some(m => m.toString().includes('/p2p-circuit'))) await new Promise(resolve => setTimeout(resolve, 50))
+  // A bare libp2p echo protocol on B: the cost of TCP+Noise+yamux without the tunnel's extra socket hop.
+  await b.node.handle('/bench/echo/1.0.0', (stream) => { stream.addEventListener('message', (e) => { stream.send(e.data) }); stream.addEventListener('remoteCloseWrite', () => { void stream.close() }) })
+  global.gc?.()
+  const rssIdleStart = rssMiB()
+  const a = await peer(ca, 'node-a', { tunnel: { relays: [relay.addr] } })
+  const c = await peer(ca, 'node-c', { tunnel: { relays: [relay.addr] } })
+  a.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId, addrs: [b.addr] })
+  c.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId, addrs: ['/ip4/127.0.0.1/tcp/1'] })
+  const target = { ip: '127.0.0.1', port: echo.port }
+  const sig = (): AbortSignal => AbortSignal.timeout(60_000)
+
+  // Connect time: first flow = dial + Noise + auth exchange + stream; later flows = stream + header + target dial.
+  let t0 = performance.now()
+  const first = await a.node.services.tunnel.openTcp('node-b', target, sig())
+  const connectFirstMs = performance.now() - t0
+  first.end()
+  const opens: number[] = []
+  for (let i = 0; i < 200; i++) {
+    t0 = performance.now()
+    const d = await a.node.services.tunnel.openTcp('node-b', target, sig())
+    opens.push(performance.now() - t0)
+    d.destroy()
+  }
+  opens.sort((x, y) => x - y)
+  t0 = performance.now()
+  const relayed = await c.node.services.tunnel.openTcp('node-b', target, sig())
+  const connectRelayMs = performance.now() - t0
+  relayed.end()
+  const rawOpen: number[] = []
+  for (let i = 0; i < 200; i++) { t0 = performance.now(); const s = await rawFlow(echo.port); rawOpen.push(performance.now() - t0); s.destroy() }
+  rawOpen.sort((x, y) => x - y)
+
+  const bare = async (): Promise<Duplex> => {
+    const conn = a.node.getConnections(b.node.peerId)[0]!
+    return streamToDuplex(await conn.newStream('/bench/echo/1.0.0'))
+  }
+  const rows: Record<string, { mibPerSec: number, sha256Ok: boolean, rttP50Ms: number, rttP99Ms: number }> = {}
+  const measure = async (name: string, open: () => Promise<Duplex>): Promise<void> => {
+    const tp = await throughput(await open(), MIB)
+    const r = await rtt(await open(), RTT_N)
+    rows[name] = { mibPerSec: Math.round(tp.mibPerSec * 10) / 10, sha256Ok: tp.sha256Ok, rttP50Ms: Math.round(r.p50 * 1000) / 1000, rttP99Ms: Math.round(r.p99 * 1000) / 1000 }
+    console.log(name, rows[name])
+  }
+  await measure('raw TCP', async () => await rawFlow(echo.port))
+  await measure('libp2p stream (noise+yamux)', bare)
+  await measure('tunnel direct', async () => await a.node.services.tunnel.openTcp('node-b', target, sig()))
+  await measure('tunnel relayed', async () => await c.node.services.tunnel.openTcp('node-b', target, sig()))
+
+  let big: { mib: number, seconds: number, mibPerSec: number, sha256Ok: boolean } | undefined
+  if (BIG_MIB > 0) {
+    const r = await throughput(await a.node.services.tunnel.openTcp('node-b', target, sig()), BIG_MIB)
+    big = { mib: BIG_MIB, seconds: Math.round(r.seconds * 10) / 10, mibPerSec: Math.round(r.mibPerSec * 10) / 10, sha256Ok: r.sha256Ok }
+    console.log('big transfer', big)
+  }
+
+  global.gc?.()
+  const rssIdle = rssMiB()
+  const held: Duplex[] = []
+  for (let i = 0; i < STREAMS; i++) held.push(await a.node.services.tunnel.openTcp('node-b', target, sig()))
+  const rssStreams = rssMiB()
+  for (const d of held) d.destroy()
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    note: 'all nodes, the relay and the echo server share one process on a shared 2-core box; RSS is the whole process',
+    payloadMiB: MIB,
+    rows,
+    ratiosVsRawTcp: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { throughput: Math.round(v.mibPerSec / rows['raw TCP']!.mibPerSec * 1000) / 1000, rttP50: Math.round(v.rttP50Ms / rows['raw TCP']!.rttP50Ms * 10) / 10 }])),
+    connect: {
+      firstFlowMs: Math.round(connectFirstMs), relayedFirstFlowMs: Math.round(connectRelayMs),
+      nextFlowP50Ms: Math.round(opens[100]! * 100) / 100, nextFlowP99Ms: Math.round(opens[198]! * 100) / 100,
+      rawTcpConnectP50Ms: Math.round(rawOpen[100]! * 100) / 100
+    },
+    big,
+    rssMiB: { threeNodesBeforeClients: rssIdleStart, allNodesIdle: rssIdle, withOpenStreams: rssStreams, streams: STREAMS }
+  }
+  mkdirSync(join(here, '../results'), { recursive: true })
+  writeFileSync(join(here, '../results/tunnel.json'), JSON.stringify(result, null, 2) + '\n')
+  const md = [
+    '## tunnel (loopback, one process)',
+    '',
+    `${MIB} MiB echoed per row (throughput = one direction of payload); RTT = ${RTT_N} sequential 64-byte round trips.`,
+    '',
+    '| Path | MiB/s | × raw | RTT p50 ms | RTT p99 ms | × raw p50 | sha256 |',
+    '|---|---|---|---|---|---|---|',
+    ...Object.entries(rows).map(([k, v]) => `| ${k} | ${v.mibPerSec} | ${result.ratiosVsRawTcp[k]!.throughput} | ${v.rttP50Ms} | ${v.rttP99Ms} | ${result.ratiosVsRawTcp[k]!.rttP50} | ${v.sha256Ok ? 'ok' : 'MISMATCH'} |`),
+    '',
+    `Connect: first flow ${result.connect.firstFlowMs} ms direct / ${result.connect.relayedFirstFlowMs} ms relayed (dial + Noise + cert exchange + stream); next flows p50 ${result.connect.nextFlowP50Ms} ms, p99 ${result.connect.nextFlowP99Ms} ms (raw TCP connect p50 ${result.connect.rawTcpConnectP50Ms} ms).`,
+    big !== undefined ? `Big transfer: ${big.mib} MiB through a direct tunnel in ${big.seconds} s (${big.mibPerSec} MiB/s), sha256 ${big.sha256Ok ? 'ok' : 'MISMATCH'}.` : '',
+    `RSS (whole process): ${rssIdleStart} MiB with relay+B, ${rssIdle} MiB with 4 nodes idle, ${rssStreams} MiB with ${STREAMS} open tunnel flows.`,
+    ''
+  ].join('\n')
+  writeFileSync(join(here, '../results/tunnel.md'), md)
+  console.log(md)
+  for (const n of [a, b, c, relay]) await n.node.stop()
+  echo.server.close()
+}
+
+main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1) })
