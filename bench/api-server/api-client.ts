@@ -64,6 +64,7 @@ export class ApiClient {
           try { resolve(JSON.parse(text) as T) } catch (err) { reject(err) }
         })
       })
+      req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no response in 30 s`)) })
       req.on('error', reject)
       req.end(payload)
     })

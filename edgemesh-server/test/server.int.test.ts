@@ -27,7 +27,7 @@ describe('edgemesh-server on loopback', () => {
   })
 
   afterAll(async () => {
-    for (const a of agents) await a.stop().catch(() => {})
+    for (const a of agents) await Promise.resolve(a.stop()).catch(() => {})
     await server?.stop()
     await pki?.cleanup()
   })

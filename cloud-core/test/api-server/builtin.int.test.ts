@@ -72,6 +72,13 @@ describe('api server with the built-in wiring', () => {
     expect(r.json.details.causes[0].reason).toBe('FieldManagerConflict')
   })
 
+  it('records field ownership for ordinary writes that name a fieldManager', async () => {
+    const r = await admin('POST', '/api/v1/namespaces/default/configmaps?fieldManager=kubectl-client-side-apply', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned' }, data: { a: '1' } } })
+    expect(r.json.metadata.managedFields).toEqual([expect.objectContaining({ manager: 'kubectl-client-side-apply', operation: 'Update', fieldsType: 'FieldsV1' })])
+    const p = await admin('PATCH', '/api/v1/namespaces/default/configmaps/owned?fieldManager=kubectl-patch', { raw: '{"data":{"b":"2"}}', contentType: 'application/merge-patch+json' })
+    expect(p.json.metadata.managedFields.map((m: { manager: string }) => m.manager)).toEqual(['kubectl-client-side-apply', 'kubectl-patch'])
+  })
+
   it('serves /openapi/v3 with a document per group version', async () => {
     const root = await admin('GET', '/openapi/v3')
     const url = root.json.paths['apis/apps/v1'].serverRelativeURL as string

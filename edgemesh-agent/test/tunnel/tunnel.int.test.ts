@@ -123,5 +123,24 @@ describe('tunnel between two authenticated peers on loopback', () => {
     expect(text).toContain('edgemesh_tunnel_peer_path{node="node-b",path="direct"} 1')
     expect(text).toMatch(/edgemesh_tunnel_peer_bytes_in_total\{node="node-b"\} \d+/)
   })
+
+  it('retries a new flow once on a fresh connection when its connection closed before the stream opened', async () => {
+    const tunnel = a.node.services.tunnel
+    const stale = a.node.getConnections(b.peerId)[0]!
+    await stale.close()
+    const connector = tunnel.connector as { connect: typeof tunnel.connector.connect }
+    const real = tunnel.connector.connect.bind(tunnel.connector)
+    let calls = 0
+    // The first lookup hands out the connection that just closed, as happens when a relayed path is torn down mid-open.
+    connector.connect = async (n, s) => { calls++; return calls === 1 ? stale : await real(n, s) }
+    try {
+      const d = await tunnel.openTcp('node-b', { ip: '127.0.0.1', port: echo.port }, AbortSignal.timeout(10_000))
+      d.end('again')
+      expect((await collect(d)).toString()).toBe('again')
+      expect(calls).toBe(2)
+    } finally {
+      delete (connector as { connect?: unknown }).connect
+    }
+  })
 })
 void allowPorts
