@@ -1,10 +1,11 @@
 // API server benchmark: ConfigMap creates/updates/deletes and watch fan-out through cloudcore's HTTPS
 // API (cloudcore as a child process), against the same work done with direct Store calls on the same
 // backend in the same run. Started by run.ts; options: --n=2000 --concurrency=16 --watchers=100 --events=200
+// --cpu-prof (writes cloudcore's V8 CPU profiles to $TMPDIR/edgemesh-api-bench-cpu-prof/).
 import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { etcdStore, sqliteStore, type Store } from '../../cloud-core/src/store/index.js'
@@ -23,7 +24,7 @@ const arg = (name: string, dflt: number): number => {
   return v
 }
 
-interface Options { n: number, concurrency: number, watchers: number, events: number }
+interface Options { n: number, concurrency: number, watchers: number, events: number, cpuProfileDir?: string }
 
 interface Side {
   create: Timed
@@ -137,7 +138,8 @@ async function measureStore (store: Store, opts: Options): Promise<Side> {
   return { create, update, delete: del, fanout: clock.result() }
 }
 
-const ratio = (a: number, b: number): number => b === 0 ? 0 : Math.round(a / b * 100) / 100
+/** Three significant digits: API/store spans 0.01 to 100 here. */
+const ratio = (a: number, b: number): number => b === 0 ? 0 : Number((a / b).toPrecision(3))
 
 function ratios (api: Side, store: Side): Record<string, number> {
   const out: Record<string, number> = {}
@@ -162,7 +164,7 @@ async function measureBackend (backend: 'sqlite' | 'etcd', baseline: Store, apiS
     await baseline.stop()
   }
   console.log(`[${backend}] starting cloudcore`)
-  const cc = await startCloudCore(root, apiStoreConfig)
+  const cc = await startCloudCore(root, apiStoreConfig, { cpuProfileDir: opts.cpuProfileDir })
   const client = new ApiClient(credentialsFromKubeconfig(cc.kubeconfig), opts.concurrency)
   try {
     await new Promise(resolve => setTimeout(resolve, 3_000)) // controllers' initial lists settle
@@ -185,9 +187,10 @@ async function measureBackend (backend: 'sqlite' | 'etcd', baseline: Store, apiS
 }
 
 const f = (n: number): string => String(n)
+const round1 = (n: number): number => Math.round(n * 10) / 10
 const pair = (a: number, b: number): string => `${a} / ${b}`
 
-function markdown (opts: Options, results: BackendResult[]): string {
+function markdown (opts: Options, results: BackendResult[], load: { before: number, after: number }): string {
   const rows: string[] = []
   for (const r of results) {
     const b = r.backend
@@ -206,7 +209,7 @@ function markdown (opts: Options, results: BackendResult[]): string {
   return [
     '## API server (cloud-core)',
     '',
-    `ConfigMaps through cloudcore's HTTPS API (child process, admin client cert, raw node:https) vs. direct Store calls on the same backend: N=${opts.n} creates, then updates (with resourceVersion), then deletes, ${opts.concurrency} in flight; then ${opts.events} sequential creates fanned out to ${opts.watchers} watchers (latency from write issued to delivered at all of them). Ratio = API / store.`,
+    `ConfigMaps through cloudcore's HTTPS API (child process, admin client cert, raw node:https) vs. direct Store calls on the same backend: N=${opts.n} creates, then updates (with resourceVersion), then deletes, ${opts.concurrency} in flight; then ${opts.events} sequential creates fanned out to ${opts.watchers} watchers (latency from write issued to delivered at all of them). Ratio = API / store. Load average (1 min) ${load.before} before, ${load.after} after, on ${cpus().length} cores.`,
     '',
     '| backend | metric | API | store | API/store |',
     '|---|---|---|---|---|',
@@ -215,7 +218,15 @@ function markdown (opts: Options, results: BackendResult[]): string {
 }
 
 async function main (): Promise<void> {
-  const opts: Options = { n: arg('n', 2_000), concurrency: arg('concurrency', 16), watchers: arg('watchers', 100), events: arg('events', 200) }
+  const opts: Options = {
+    n: arg('n', 2_000),
+    concurrency: arg('concurrency', 16),
+    watchers: arg('watchers', 100),
+    events: arg('events', 200),
+    // Profiles are megabytes each: kept out of bench/results, which is committed.
+    ...(process.argv.includes('--cpu-prof') ? { cpuProfileDir: join(tmpdir(), 'edgemesh-api-bench-cpu-prof') } : {})
+  }
+  const loadBefore = loadavg()[0]!
   const results: BackendResult[] = []
 
   const baseDir = await mkdtemp(join(tmpdir(), 'edgemesh-api-bench-store-'))
@@ -238,11 +249,14 @@ async function main (): Promise<void> {
 
   const out = join(here, '..', 'results')
   mkdirSync(out, { recursive: true })
-  const meta = { generated: new Date().toISOString(), node: process.version, platform: `${process.platform}/${process.arch}`, ...opts }
+  // The box is shared: a high load average explains more of a slow run than the code does.
+  const load = { before: round1(loadBefore), after: round1(loadavg()[0]!) }
+  const meta = { generated: new Date().toISOString(), node: process.version, platform: `${process.platform}/${process.arch}`, load1m: load, n: opts.n, concurrency: opts.concurrency, watchers: opts.watchers, events: opts.events }
   writeFileSync(join(out, 'api-server.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n')
-  const md = markdown(opts, results)
+  const md = markdown(opts, results, load)
   writeFileSync(join(out, 'api-server.md'), md + '\n')
   console.log(md)
+  if (opts.cpuProfileDir !== undefined) console.log(`cloudcore CPU profiles: ${opts.cpuProfileDir}`)
 }
 
 await main()

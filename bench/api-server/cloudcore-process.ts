@@ -43,8 +43,16 @@ function command (root: string): { args: string[], runtime: 'dist' | 'tsx' } {
   return { args: ['--conditions=source', '--import', 'tsx', src], runtime: 'tsx' }
 }
 
+export interface StartOptions {
+  /** Write a V8 CPU profile of the whole run here (`--cpu-prof`). @default no profile */
+  cpuProfileDir?: string
+  /** @default 90_000 */
+  timeoutMs?: number
+}
+
 /** Starts cloudcore with `store` as its backend on a free loopback port; resolves once it serves. */
-export async function startCloudCore (root: string, store: Record<string, unknown>, timeoutMs = 90_000): Promise<CloudCoreProcess> {
+export async function startCloudCore (root: string, store: Record<string, unknown>, opts: StartOptions = {}): Promise<CloudCoreProcess> {
+  const timeoutMs = opts.timeoutMs ?? 90_000
   const dataDir = await mkdtemp(join(tmpdir(), 'edgemesh-api-bench-'))
   const configFile = join(dataDir, 'cloudcore.yaml')
   // JSON is YAML; the config loader takes either.
@@ -55,7 +63,8 @@ export async function startCloudCore (root: string, store: Record<string, unknow
     log: { level: 'warn' }
   }))
   const { args, runtime } = command(root)
-  const child: ChildProcess = spawn(process.execPath, [...args, '--config', configFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  const prof = opts.cpuProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : []
+  const child: ChildProcess = spawn(process.execPath, [...prof, ...args, '--config', configFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4_000) })
   const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })

@@ -113,8 +113,9 @@ export class Topology {
   private destroySync (): void {
     if (this.destroyed) return
     this.destroyed = true
-    for (const c of this.children) { try { c.kill('SIGKILL') } catch {} }
-    for (const ns of Object.values(this.names)) { try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch {} }
+    // Best effort at exit: a process that already died or a namespace already gone is fine.
+    for (const c of this.children) { try { c.kill('SIGKILL') } catch { /* already gone */ } }
+    for (const ns of Object.values(this.names)) { try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch { /* already gone */ } }
   }
 
   private async build (): Promise<void> {

@@ -56,6 +56,11 @@ export interface RestStorageInit {
   listChunkSize?: number
   /** Namespaces that always exist: created at start and never checked. @default ['default', 'kube-system'] */
   systemNamespaces?: string[]
+  /**
+   * Events a watcher may have queued before it is cut off with an ERROR 410 (the client relists);
+   * bounds memory when a consumer stops reading. @default 10_000
+   */
+  watchQueueLimit?: number
 }
 
 export interface RestStorageComponents {
@@ -125,6 +130,7 @@ export class RestStorage {
   private readonly bookmarkIntervalMs: number
   private readonly chunk: number
   private readonly systemNamespaces: string[]
+  private readonly watchQueueLimit: number
 
   constructor (components: RestStorageComponents, init: RestStorageInit = {}) {
     this.store = components.store
@@ -138,6 +144,7 @@ export class RestStorage {
     this.bookmarkIntervalMs = init.bookmarkIntervalMs ?? 5_000
     this.chunk = init.listChunkSize ?? 500
     this.systemNamespaces = init.systemNamespaces ?? ['default', 'kube-system']
+    this.watchQueueLimit = init.watchQueueLimit ?? 10_000
   }
 
   /** Creates the system namespaces if missing (idempotent; run at startup). */
@@ -590,7 +597,14 @@ export class RestStorage {
         for await (const ev of this.store.watch(prefix, { afterRevision: startRev, signal: ac.signal })) {
           lastRev = ev.entry.modRevision
           const out = this.translate(def, ev, match)
-          if (out !== undefined) queue.push(out)
+          if (out === undefined) continue
+          if (queue.size >= this.watchQueueLimit) {
+            queue.push({ type: 'ERROR', object: expired(`watch fell more than ${this.watchQueueLimit} events behind; relist and watch again`).toStatus() as unknown as KubeObject })
+            queue.end()
+            ac.abort()
+            return
+          }
+          queue.push(out)
         }
         queue.end()
       } catch (err) {

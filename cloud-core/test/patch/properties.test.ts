@@ -10,7 +10,7 @@ import type { FieldPath } from '../../src/patch/field-set.js'
 import type { JsonObject, JsonValue } from '../../src/patch/json-value.js'
 import { deploymentGvk, testSchema } from './fixtures.js'
 
-const RUNS = { numRuns: 200 }
+const RUNS = { numRuns: 100 }
 const json = fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<JsonValue>
 const jsonObject = fc.dictionary(fc.constantFrom('a', 'b', 'l', 'x'), json, { maxKeys: 4 }) as fc.Arbitrary<JsonObject>
 

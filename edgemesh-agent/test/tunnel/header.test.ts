@@ -55,7 +55,7 @@ describe('tunnel header codec', () => {
       } catch (err) {
         expect((err as { code?: string }).code).toBe('MESH_BAD_HEADER')
       }
-    }), { numRuns: 2000 })
+    }), { numRuns: 1000 })
   })
 
   it('decodes JSON-shaped garbage only when it matches the schema (fuzz)', () => {
@@ -66,7 +66,7 @@ describe('tunnel header codec', () => {
       } catch (err) {
         expect((err as { code?: string }).code).toBe('MESH_BAD_HEADER')
       }
-    }), { numRuns: 1000 })
+    }), { numRuns: 400 })
   })
 })
 
@@ -90,7 +90,7 @@ describe('readFrame over a stream', () => {
       if (cut > 0) a.send(full.subarray(0, cut))
       await a.close()
       await expect(readFrame(b, AbortSignal.timeout(2000))).rejects.toMatchObject({ code: 'MESH_BAD_HEADER' })
-    }), { numRuns: 40 })
+    }), { numRuns: 25 })
   })
 
   it('fails a giant announced length with MESH_BAD_HEADER without waiting for the body', async () => {
