@@ -476,7 +476,7 @@ export function runInformerConformance (name: string, setup: () => Promise<Confo
           await sleep(quietMs)
           expect(w.ended()).toBe(false)
           const q = await createCm(ns, 'after-quiet')
-          const ev = await w.next('the change after the quiet period', e => nameOf(e.object) === 'after-quiet', 2_000)
+          const ev = await w.next('the change after the quiet period', e => nameOf(e.object) === 'after-quiet')
           expect([ev.type, rvOf(ev.object)]).toEqual(['ADDED', rvOf(q)])
         } finally {
           w.abort()
@@ -489,7 +489,7 @@ export function runInformerConformance (name: string, setup: () => Promise<Confo
         await createCm(ns, 'seen')
         await w.next('the first change', e => nameOf(e.object) === 'seen')
         w.abort()
-        await w.waitEnded(1_000)
+        await w.waitEnded(2_000)
         await createCm(ns, 'unseen')
         await sleep(300)
         expect(w.events.map(e => nameOf(e.object))).toEqual(['seen'])

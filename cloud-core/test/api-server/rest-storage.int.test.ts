@@ -259,6 +259,23 @@ describe('rest storage', () => {
     expect((evs[0]?.object as unknown as { code: number }).code).toBe(410)
   })
 
+  it('cuts off a watcher that stops reading with an ERROR 410 after the queue limit', async () => {
+    const small = await testCore({ watchQueueLimit: 2 })
+    try {
+      const ref = { ...CM, namespace: 'default' }
+      const ac = new AbortController()
+      const it = small.client.watch(ref, { resourceVersion: String(await small.store.revision()), signal: ac.signal })[Symbol.asyncIterator]()
+      const first = it.next()
+      for (let i = 0; i < 6; i++) await small.client.create(ref, cm(`q${i}`))
+      const types = [(await first).value?.type]
+      for (let r = await it.next(); r.done !== true; r = await it.next()) types.push(r.value.type)
+      expect(types.at(-1)).toBe('ERROR')
+      expect(types.length).toBeLessThan(7)
+    } finally {
+      await small.close()
+    }
+  })
+
   it('serves cluster-scoped kinds without a namespace segment', async () => {
     await core.client.create(NODES, { metadata: { name: 'n1', namespace: 'ignored' } } as KubeObject)
     expect(await core.store.get('/registry/core/nodes/n1')).toBeDefined()
