@@ -1,6 +1,6 @@
 // API server benchmark: ConfigMap creates/updates/deletes and watch fan-out through cloudcore's HTTPS
 // API (cloudcore as a child process), against the same work done with direct Store calls on the same
-// backend in the same run. Started by run.ts; options: --n=2000 --concurrency=16 --watchers=100 --events=200
+// backend in the same run. Started by run.ts; options: --n=2000 --concurrency=16 --watchers=100 --events=200 --pace-ms=20
 // --cpu-prof (writes cloudcore's V8 CPU profiles to $TMPDIR/edgemesh-api-bench-cpu-prof/).
 import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -24,13 +24,57 @@ const arg = (name: string, dflt: number): number => {
   return v
 }
 
-interface Options { n: number, concurrency: number, watchers: number, events: number, cpuProfileDir?: string }
+interface Options { n: number, concurrency: number, watchers: number, events: number, paceMs: number, cpuProfileDir?: string }
 
 interface Side {
   create: Timed
   update: Timed
   delete: Timed
+  /** Writes back to back: throughput of delivery (its latency includes queueing behind the writer). */
   fanout: FanoutResult
+  /** Writes at a fixed pace both sides sustain: delivery latency without writer queueing. */
+  fanoutPaced: FanoutResult
+}
+
+/**
+ * The fan-out phase, driven the same way for the API and the store: `events` writes back to back
+ * (names `burst-i`), then `events` writes one every `paceMs` (names `paced-i`), one write in flight at
+ * a time. Watchers report every arrival by name.
+ */
+class FanoutClocks {
+  private readonly burst: FanoutClock
+  private readonly paced: FanoutClock
+
+  constructor (opts: Options) {
+    this.burst = new FanoutClock(opts.watchers, opts.events)
+    this.paced = new FanoutClock(opts.watchers, opts.events)
+  }
+
+  arrived (name: string): void {
+    if (name.startsWith('burst-')) this.burst.arrived(name)
+    else if (name.startsWith('paced-')) this.paced.arrived(name)
+  }
+
+  async drive (opts: Options, write: (name: string) => Promise<void>): Promise<void> {
+    for (let i = 0; i < opts.events; i++) {
+      this.burst.sent(`burst-${i}`)
+      await write(`burst-${i}`)
+    }
+    await this.burst.allDelivered(60_000)
+    let due = performance.now()
+    for (let i = 0; i < opts.events; i++) {
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+      due += opts.paceMs
+      this.paced.sent(`paced-${i}`)
+      await write(`paced-${i}`)
+    }
+    await this.paced.allDelivered(60_000)
+  }
+
+  results (): { fanout: FanoutResult, fanoutPaced: FanoutResult } {
+    return { fanout: this.burst.result(), fanoutPaced: this.paced.result() }
+  }
 }
 
 interface BackendResult {
@@ -78,26 +122,20 @@ async function measureApi (client: ApiClient, opts: Options): Promise<Side> {
   const fanPath = `/api/v1/namespaces/${fanNs}/configmaps`
   const list = await client.call('GET', fanPath)
   const rv = String(list.metadata?.resourceVersion)
-  const clock = new FanoutClock(opts.watchers, opts.events)
+  const clocks = new FanoutClocks(opts)
   const ac = new AbortController()
   setMaxListeners(0, ac.signal) // one signal ends every watcher on purpose
   try {
     await Promise.all(Array.from({ length: opts.watchers }, async () => {
       await client.watch(`${fanPath}?watch=true&resourceVersion=${rv}`, ev => {
-        if (ev.type === 'ADDED') clock.arrived(ev.object.metadata?.name ?? '')
+        if (ev.type === 'ADDED') clocks.arrived(ev.object.metadata?.name ?? '')
       }, ac.signal)
     }))
-    // One write in flight at a time, as for the store: latency is delivery, not write queueing.
-    for (let i = 0; i < opts.events; i++) {
-      const name = `fan-${i}`
-      clock.sent(name)
-      await client.call('POST', fanPath, configMap(fanNs, name, String(i)))
-    }
-    await clock.allDelivered(60_000)
+    await clocks.drive(opts, async name => { await client.call('POST', fanPath, configMap(fanNs, name, name)) })
   } finally {
     ac.abort()
   }
-  return { create, update, delete: del, fanout: clock.result() }
+  return { create, update, delete: del, ...clocks.results() }
 }
 
 async function measureStore (store: Store, opts: Options): Promise<Side> {
@@ -114,28 +152,23 @@ async function measureStore (store: Store, opts: Options): Promise<Side> {
   })
 
   const fanPrefix = '/registry/core/configmaps/bench-fan/'
-  const clock = new FanoutClock(opts.watchers, opts.events)
+  const clocks = new FanoutClocks(opts)
   const ac = new AbortController()
   setMaxListeners(0, ac.signal)
   const from = await store.revision()
   const consumers = Array.from({ length: opts.watchers }, async () => {
     for await (const ev of store.watch(fanPrefix, { afterRevision: from, signal: ac.signal })) {
-      if (ev.type === 'create') clock.arrived(ev.entry.key.slice(fanPrefix.length))
+      if (ev.type === 'create') clocks.arrived(ev.entry.key.slice(fanPrefix.length))
     }
   })
   try {
     await new Promise(resolve => setTimeout(resolve, 200)) // store watches attach lazily; let them
-    for (let i = 0; i < opts.events; i++) {
-      const name = `fan-${i}`
-      clock.sent(name)
-      await store.create(`${fanPrefix}${name}`, storedValue('bench-fan', name, String(i)))
-    }
-    await clock.allDelivered(60_000)
+    await clocks.drive(opts, async name => { await store.create(`${fanPrefix}${name}`, storedValue('bench-fan', name, name)) })
   } finally {
     ac.abort()
     await Promise.all(consumers)
   }
-  return { create, update, delete: del, fanout: clock.result() }
+  return { create, update, delete: del, ...clocks.results() }
 }
 
 /** Three significant digits: API/store spans 0.01 to 100 here. */
@@ -149,8 +182,8 @@ function ratios (api: Side, store: Side): Record<string, number> {
     out[`${verb}P99Ms`] = ratio(api[verb].p99Ms, store[verb].p99Ms)
   }
   out.fanoutDeliveriesPerSec = ratio(api.fanout.deliveriesPerSec, store.fanout.deliveriesPerSec)
-  out.fanoutAllDeliveredP50Ms = ratio(api.fanout.allDeliveredP50Ms, store.fanout.allDeliveredP50Ms)
-  out.fanoutAllDeliveredP99Ms = ratio(api.fanout.allDeliveredP99Ms, store.fanout.allDeliveredP99Ms)
+  out.fanoutPacedAllDeliveredP50Ms = ratio(api.fanoutPaced.allDeliveredP50Ms, store.fanoutPaced.allDeliveredP50Ms)
+  out.fanoutPacedAllDeliveredP99Ms = ratio(api.fanoutPaced.allDeliveredP99Ms, store.fanoutPaced.allDeliveredP99Ms)
   return out
 }
 
@@ -202,14 +235,16 @@ function markdown (opts: Options, results: BackendResult[], load: { before: numb
     }
     const a = r.api.fanout
     const s = r.store.fanout
-    rows.push(`| ${b} | fan-out deliveries/s (${a.watchers} watchers) | ${f(a.deliveriesPerSec)} | ${f(s.deliveriesPerSec)} | ${r.ratios.fanoutDeliveriesPerSec} |`)
-    rows.push(`| ${b} | fan-out write → all ${a.watchers} p50 / p99 ms | ${pair(a.allDeliveredP50Ms, a.allDeliveredP99Ms)} | ${pair(s.allDeliveredP50Ms, s.allDeliveredP99Ms)} | ${pair(r.ratios.fanoutAllDeliveredP50Ms!, r.ratios.fanoutAllDeliveredP99Ms!)} |`)
+    rows.push(`| ${b} | fan-out deliveries/s (${a.watchers} watchers, writes back to back) | ${f(a.deliveriesPerSec)} | ${f(s.deliveriesPerSec)} | ${r.ratios.fanoutDeliveriesPerSec} |`)
+    const ap = r.api.fanoutPaced
+    const sp = r.store.fanoutPaced
+    rows.push(`| ${b} | fan-out write → all ${ap.watchers} p50 / p99 ms (1 write / ${opts.paceMs} ms) | ${pair(ap.allDeliveredP50Ms, ap.allDeliveredP99Ms)} | ${pair(sp.allDeliveredP50Ms, sp.allDeliveredP99Ms)} | ${pair(r.ratios.fanoutPacedAllDeliveredP50Ms!, r.ratios.fanoutPacedAllDeliveredP99Ms!)} |`)
     rows.push(`| ${b} | cloudcore RSS idle / peak under load / after MiB (${r.runtime}) | ${r.rssMiB.idle} / ${r.rssMiB.loadPeak} / ${r.rssMiB.afterLoad} | – | – |`)
   }
   return [
     '## API server (cloud-core)',
     '',
-    `ConfigMaps through cloudcore's HTTPS API (child process, admin client cert, raw node:https) vs. direct Store calls on the same backend: N=${opts.n} creates, then updates (with resourceVersion), then deletes, ${opts.concurrency} in flight; then ${opts.events} sequential creates fanned out to ${opts.watchers} watchers (latency from write issued to delivered at all of them). Ratio = API / store. Load average (1 min) ${load.before} before, ${load.after} after, on ${cpus().length} cores.`,
+    `ConfigMaps through cloudcore's HTTPS API (child process, admin client cert, raw node:https) vs. direct Store calls on the same backend: N=${opts.n} creates, then updates (with resourceVersion), then deletes, ${opts.concurrency} in flight; then ${opts.watchers} watchers on one namespace get ${opts.events} creates written back to back (delivery throughput) and ${opts.events} more at one per ${opts.paceMs} ms (latency from write issued to delivered at all of them, without queueing behind the writer). Ratio = API / store. Load average (1 min) ${load.before} before, ${load.after} after, on ${cpus().length} cores.`,
     '',
     '| backend | metric | API | store | API/store |',
     '|---|---|---|---|---|',
@@ -223,6 +258,7 @@ async function main (): Promise<void> {
     concurrency: arg('concurrency', 16),
     watchers: arg('watchers', 100),
     events: arg('events', 200),
+    paceMs: arg('pace-ms', 20),
     // Profiles are megabytes each: kept out of bench/results, which is committed.
     ...(process.argv.includes('--cpu-prof') ? { cpuProfileDir: join(tmpdir(), 'edgemesh-api-bench-cpu-prof') } : {})
   }
@@ -251,7 +287,7 @@ async function main (): Promise<void> {
   mkdirSync(out, { recursive: true })
   // The box is shared: a high load average explains more of a slow run than the code does.
   const load = { before: round1(loadBefore), after: round1(loadavg()[0]!) }
-  const meta = { generated: new Date().toISOString(), node: process.version, platform: `${process.platform}/${process.arch}`, load1m: load, n: opts.n, concurrency: opts.concurrency, watchers: opts.watchers, events: opts.events }
+  const meta = { generated: new Date().toISOString(), node: process.version, platform: `${process.platform}/${process.arch}`, load1m: load, n: opts.n, concurrency: opts.concurrency, watchers: opts.watchers, events: opts.events, paceMs: opts.paceMs }
   writeFileSync(join(out, 'api-server.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n')
   const md = markdown(opts, results, load)
   writeFileSync(join(out, 'api-server.md'), md + '\n')

@@ -9,6 +9,8 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { dirname, join } from 'node:path'
 import { Readable, type Duplex } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createCA, type CertificateAuthority } from '@edgemesh/common'
@@ -80,6 +82,9 @@ const rawFlow = async (port: number): Promise<Socket> => await new Promise((reso
 })
 
 const rssMiB = (): number => Math.round(process.memoryUsage().rss / 1048576)
+// RSS numbers mean little with garbage pending; expose V8's gc without needing a node flag from bench/run.js.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
 
 async function main (): Promise<void> {
   const ca = await createCA()
@@ -89,8 +94,8 @@ async function main (): Promise<void> {
   const b = await peer(ca, 'node-b', { tunnel: { policy }, relays: [relay.addr] })
   while (!b.node.getMultiaddrs().some(m => m.toString().includes('/p2p-circuit'))) await new Promise(resolve => setTimeout(resolve, 50))
   // A bare libp2p echo protocol on B: the cost of TCP+Noise+yamux without the tunnel's extra socket hop.
-  await b.node.handle('/bench/echo/1.0.0', (stream) => { stream.addEventListener('message', (e) => { stream.send(e.data) }); stream.addEventListener('remoteCloseWrite', () => { void stream.close() }) })
-  global.gc?.()
+  await b.node.handle('/bench/echo/1.0.0', (stream) => { const d = streamToDuplex(stream); d.pipe(d) })
+  gc()
   const rssIdleStart = rssMiB()
   const a = await peer(ca, 'node-a', { tunnel: { relays: [relay.addr] } })
   const c = await peer(ca, 'node-c', { tunnel: { relays: [relay.addr] } })
@@ -120,6 +125,14 @@ async function main (): Promise<void> {
   for (let i = 0; i < 200; i++) { t0 = performance.now(); const s = await rawFlow(echo.port); rawOpen.push(performance.now() - t0); s.destroy() }
   rawOpen.sort((x, y) => x - y)
 
+  gc()
+  const rssIdle = rssMiB()
+  const held: Duplex[] = []
+  for (let i = 0; i < STREAMS; i++) held.push(await a.node.services.tunnel.openTcp('node-b', target, sig()))
+  gc()
+  const rssStreams = rssMiB()
+  for (const d of held) d.destroy()
+
   const bare = async (): Promise<Duplex> => {
     const conn = a.node.getConnections(b.node.peerId)[0]!
     return streamToDuplex(await conn.newStream('/bench/echo/1.0.0'))
@@ -143,12 +156,6 @@ async function main (): Promise<void> {
     console.log('big transfer', big)
   }
 
-  global.gc?.()
-  const rssIdle = rssMiB()
-  const held: Duplex[] = []
-  for (let i = 0; i < STREAMS; i++) held.push(await a.node.services.tunnel.openTcp('node-b', target, sig()))
-  const rssStreams = rssMiB()
-  for (const d of held) d.destroy()
 
   const result = {
     date: new Date().toISOString(),
@@ -178,7 +185,7 @@ async function main (): Promise<void> {
     '',
     `Connect: first flow ${result.connect.firstFlowMs} ms direct / ${result.connect.relayedFirstFlowMs} ms relayed (dial + Noise + cert exchange + stream); next flows p50 ${result.connect.nextFlowP50Ms} ms, p99 ${result.connect.nextFlowP99Ms} ms (raw TCP connect p50 ${result.connect.rawTcpConnectP50Ms} ms).`,
     big !== undefined ? `Big transfer: ${big.mib} MiB through a direct tunnel in ${big.seconds} s (${big.mibPerSec} MiB/s), sha256 ${big.sha256Ok ? 'ok' : 'MISMATCH'}.` : '',
-    `RSS (whole process): ${rssIdleStart} MiB with relay+B, ${rssIdle} MiB with 4 nodes idle, ${rssStreams} MiB with ${STREAMS} open tunnel flows.`,
+    `RSS after GC (whole process): ${rssIdleStart} MiB with relay+B started, ${rssIdle} MiB with 4 nodes connected and idle, ${rssStreams} MiB with ${STREAMS} open tunnel flows (≈ ${Math.round((rssStreams - rssIdle) * 1024 / STREAMS)} KiB per flow, both ends and the echo socket).`,
     ''
   ].join('\n')
   writeFileSync(join(here, '../results/tunnel.md'), md)

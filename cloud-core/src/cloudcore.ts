@@ -1,5 +1,5 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { hostname } from 'node:os'
+import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
@@ -64,6 +64,12 @@ async function writePair (certPath: string, keyPath: string, pair: KeyAndCert): 
 }
 
 const isIPv4 = (s: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(s)
+
+/** The addresses clients may dial: the bind address, or every local IPv4 address when bound to all. */
+function servingIPs (bindAddress: string): string[] {
+  if (bindAddress !== '0.0.0.0') return isIPv4(bindAddress) ? [bindAddress] : []
+  return Object.values(networkInterfaces()).flatMap(list => (list ?? []).filter(a => a.family === 'IPv4').map(a => a.address))
+}
 
 /** The cluster PKI: CA, API serving cert and admin client cert, created once and reused. */
 export interface ClusterPki {
@@ -259,7 +265,7 @@ class DefaultCloudCore implements CloudCore {
     const sans = cfg.apiServer.certSANs
     const pki = await ensurePki(cfg.dataDir, {
       dnsNames: [...new Set(['localhost', hostname(), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...sans.filter(s => !isIPv4(s))])],
-      ipAddresses: [...new Set(['127.0.0.1', allocator.kubernetesIP, ...(isIPv4(cfg.apiServer.bindAddress) && cfg.apiServer.bindAddress !== '0.0.0.0' ? [cfg.apiServer.bindAddress] : []), ...sans.filter(isIPv4)])]
+      ipAddresses: [...new Set(['127.0.0.1', allocator.kubernetesIP, ...servingIPs(cfg.apiServer.bindAddress), ...sans.filter(isIPv4)])]
     })
     this.clusterPki = pki
     if (cfg.kubeconfig !== undefined) log.warn({ kubeconfig: cfg.kubeconfig }, 'external API server mode is not implemented yet; serving the embedded API server')

@@ -53,7 +53,7 @@ export const cloudCoreConfigSchema = z.object({
     /** Extra DNS names / IPs for the serving certificate. @default [] */
     certSANs: z.array(z.string().min(1)).default([])
   }).strict().default({}),
-  /** Store backend; `type: sqlite` keeps `store.db` in the data dir. @default { type: sqlite } */
+  /** Store backend (`type` or `kind`: sqlite | etcd); sqlite keeps `store.db` in the data dir. @default { type: sqlite } */
   store: z.record(z.unknown()).optional(),
   /** External kube-apiserver mode: recorded only, the embedded server still runs. */
   kubeconfig: z.string().min(1).optional(),
@@ -93,7 +93,9 @@ export function defaultDataDir (isRoot = process.getuid?.() === 0): string {
 export function resolveCloudCoreConfig (raw: unknown, file?: string): CloudCoreConfig {
   const c = parseConfig(cloudCoreConfigSchema, raw, file)
   const dataDir = resolve(c.dataDir ?? defaultDataDir())
-  const storeRaw: Record<string, unknown> = { type: 'sqlite', ...(c.store ?? {}) }
+  // `kind` is accepted as a spelling of the store module's `type` discriminator.
+  const { kind, ...givenStore } = c.store ?? {}
+  const storeRaw: Record<string, unknown> = { type: kind ?? 'sqlite', ...givenStore }
   if (storeRaw.type === 'sqlite' && storeRaw.dataDir === undefined && storeRaw.path === undefined) storeRaw.dataDir = dataDir
   let store: StoreConfig
   try {

@@ -45,3 +45,9 @@ describe('cloudcore config', () => {
     expect(c.log.format).toBe('pretty')
   })
 })
+
+describe('store section', () => {
+  it('accepts kind as a spelling of type', () => {
+    expect(resolveCloudCoreConfig({ dataDir: '/tmp/cc', store: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'] } }).store).toEqual({ type: 'etcd', endpoints: ['http://127.0.0.1:2379'] })
+  })
+})

@@ -220,6 +220,27 @@ describe.skipIf(missing !== undefined)('kubectl against cloudcore', () => {
     expect(await k.ok(['get', 'destinationrules.v1beta1.networking.istio.io'])).toMatch(/web-lb\s+web\s+\d+s/)
   })
 
+  it('serves the custom resources of a CRD applied with kubectl, with its printer columns', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.io' },
+      spec: {
+        group: 'example.io', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: ['wd'] },
+        versions: [{
+          name: 'v1', served: true, storage: true,
+          additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }],
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', description: 'What the widget should be.', properties: { size: { type: 'integer', description: 'How big.' } } } } } }
+        }]
+      }
+    }
+    expect(await k.ok(['apply', '-f', '-'], JSON.stringify(crd))).toContain('customresourcedefinition.apiextensions.k8s.io/widgets.example.io created')
+    await k.ok(['wait', '--for=condition=Established', 'crd/widgets.example.io', '--timeout=20s'])
+    await eventually(async () => (await k.run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } }))).code === 0 ? true : undefined, 20_000, 'widget created')
+    expect(await k.ok(['get', 'wd'])).toMatch(/^NAME\s+SIZE\s+AGE\nw1\s+3\s+\d+s\n$/)
+    const bad = await k.run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 3, colour: 'red' } }))
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toMatch(/unknown field "spec.colour"/)
+  })
+
   it('allocates a ClusterIP and a NodePort for a NodePort service', async () => {
     // `kubectl create service` posts protobuf, which the server does not speak; -f sends JSON.
     await k.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080', '--dry-run=client', '-o', 'json']).then(async j => await k.ok(['create', '-f', '-'], j))

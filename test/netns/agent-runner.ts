@@ -2,11 +2,20 @@
 // Config: JSON on argv[2]. Control: JSON lines on stdin ({id, cmd, ...}); answers and events as JSON lines on stdout.
 // Start with: ip netns exec <ns> node --conditions=source --import tsx test/netns/agent-runner.ts '<json>'
 import '../../common/src/polyfill.js'
-import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { connect, createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { FaultTolerance } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
 import { createLogger } from '@edgemesh/common'
 import { createMeshNode, loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
+import type { Duplex } from 'node:stream'
 import { natTraversal } from '../../edgemesh-agent/src/tunnel/nat/index.js'
 import type { NatTraversal } from '../../edgemesh-agent/src/tunnel/nat/index.js'
 
@@ -23,6 +32,8 @@ export interface AgentRunnerConfig {
   echo?: { host: string, port: number }
   /** Punch retry backoff of the connection manager (ms). */
   punchInitialBackoffMs?: number
+  /** Run a plain libp2p node without a mesh identity that only asks the servers for relay reservations. */
+  stranger?: boolean
 }
 
 function out (msg: unknown): void { process.stdout.write(JSON.stringify(msg) + '\n') }
@@ -34,6 +45,7 @@ async function main (): Promise<void> {
     const echo = createServer(s => { s.pipe(s); s.on('error', () => {}) })
     await new Promise<void>(resolve => echo.listen(cfg.echo?.port, cfg.echo?.host, resolve))
   }
+  if (cfg.stranger === true) { await runStranger(cfg); return }
   const key = await loadOrCreatePeerKey(cfg.dataDir)
   const node = await createMeshNode<{ nat: NatTraversal }>({
     privateKey: key.privateKey,
@@ -45,7 +57,8 @@ async function main (): Promise<void> {
       punchInitialBackoffMs: cfg.punchInitialBackoffMs ?? 1000,
       punchMaxAttempts: 3
     },
-    services: { nat: natTraversal({ nodeName: cfg.nodeName, servers: cfg.servers, localPort: cfg.localPort, logger }) },
+    // Short reconnect backoff so the restart test recovers within seconds (default max is 15 s).
+    services: { nat: natTraversal({ nodeName: cfg.nodeName, servers: cfg.servers, localPort: cfg.localPort, reconnectMaxMs: 4_000, logger }) },
     logger
   })
   node.services.tunnel.setResolver(node.services.nat)
@@ -77,6 +90,7 @@ async function handle (node: Node, req: { cmd: string, [k: string]: unknown }): 
     const bytes = Number(req.bytes ?? 1024)
     const started = Date.now()
     const duplex = await node.services.tunnel.openTcp(nodeName, { ip: String(req.ip), port: Number(req.port) }, AbortSignal.timeout(Number(req.timeoutMs ?? 20_000)))
+    const pathAtOpen = node.services.tunnel.metrics().find(m => m.nodeName === nodeName)?.path
     const payload = randomBytes(bytes)
     const got: Buffer[] = []
     let n = 0
@@ -89,8 +103,9 @@ async function handle (node: Node, req: { cmd: string, [k: string]: unknown }): 
     duplex.destroy()
     const same = Buffer.concat(got).subarray(0, bytes).equals(payload)
     const path = node.services.tunnel.metrics().find(m => m.nodeName === nodeName)?.path
-    return { ms: Date.now() - started, same, path }
+    return { ms: Date.now() - started, same, path, pathAtOpen }
   }
+  if (req.cmd === 'bench') return await bench(node, req)
   if (req.cmd === 'metrics') {
     return { peers: node.services.tunnel.metrics(), nat: node.services.nat.stats(), registrations: node.services.nat.rendezvous.registrationCount, links: node.services.nat.links.links().length, addrs: node.getMultiaddrs().map(String) }
   }
@@ -99,6 +114,68 @@ async function handle (node: Node, req: { cmd: string, [k: string]: unknown }): 
     return { peerId: r?.peerId.toString(), addrs: r?.addrs.map(String), observedAddrs: r?.observedAddrs.map(String) }
   }
   throw new Error(`unknown command ${req.cmd}`)
+}
+
+/** A libp2p node with no certificate: it dials the servers and asks for a reservation like an agent would. */
+async function runStranger (cfg: AgentRunnerConfig): Promise<void> {
+  const node = await createLibp2p({
+    addresses: { listen: cfg.servers.map(s => `${s}/p2p-circuit`) },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+    transportManager: { faultTolerance: FaultTolerance.NO_FATAL }
+  })
+  out({ event: 'ready', peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String) })
+  process.once('SIGTERM', () => { void Promise.resolve(node.stop()).finally(() => process.exit(0)) })
+}
+
+/** RTT (1-byte ping-pongs) and echo throughput over a tunnel flow or a raw TCP connection. */
+async function bench (node: Node, req: { [k: string]: unknown }): Promise<Record<string, unknown>> {
+  const bytes = Number(req.bytes ?? 16 * 1024 * 1024)
+  const pings = Number(req.pings ?? 200)
+  const t0 = performance.now()
+  const duplex: Duplex = req.mode === 'raw'
+    ? await new Promise<Duplex>((resolve, reject) => { const s = connect({ host: String(req.ip), port: Number(req.port) }, () => { s.setNoDelay(true); resolve(s) }); s.once('error', reject) })
+    : await node.services.tunnel.openTcp(String(req.nodeName), { ip: String(req.ip), port: Number(req.port) }, AbortSignal.timeout(20_000))
+  const connectMs = performance.now() - t0
+  const reader = chunks(duplex)
+  const rtts: number[] = []
+  for (let i = 0; i < pings; i++) {
+    const t = performance.now()
+    duplex.write(Buffer.from([i & 0xff]))
+    await reader.take(1)
+    rtts.push(performance.now() - t)
+  }
+  const chunk = randomBytes(64 * 1024)
+  const t1 = performance.now()
+  const got = reader.take(bytes)
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    if (!duplex.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)))) await once(duplex, 'drain')
+  }
+  await got
+  const secs = (performance.now() - t1) / 1000
+  duplex.destroy()
+  rtts.sort((a, b) => a - b)
+  const q = (p: number): number => rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))] ?? NaN
+  const path = req.mode === 'raw' ? 'raw' : node.services.tunnel.metrics().find(m => m.nodeName === req.nodeName)?.path
+  return { path, connectMs, rttP50Ms: q(0.5), rttP99Ms: q(0.99), mibPerSec: bytes / 1048576 / secs }
+}
+
+/** Counts echoed bytes; take(n) resolves once n more bytes have arrived. */
+function chunks (d: Duplex): { take: (n: number) => Promise<void> } {
+  let have = 0
+  let want: { n: number, resolve: () => void } | undefined
+  d.on('data', (b: Buffer) => {
+    have += b.length
+    if (want !== undefined && have >= want.n) { have -= want.n; const w = want; want = undefined; w.resolve() }
+  })
+  return {
+    take: async (n) => {
+      if (have >= n) { have -= n; return }
+      await new Promise<void>(resolve => { want = { n, resolve } })
+    }
+  }
 }
 
 main().catch(err => { console.error(err); process.exit(1) })

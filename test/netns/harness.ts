@@ -64,6 +64,10 @@ export interface Mesh {
   a1: Proc
   b1: Proc
   startServer: () => Promise<Proc>
+  /** Starts a certificate-less libp2p node in `ns` that asks the server for a relay reservation. */
+  startStranger: (ns: string) => Promise<Proc>
+  /** The server's /metrics text, fetched from inside the cloud namespace. */
+  serverMetrics: () => Promise<string>
   stopServer: () => Promise<void>
   cleanup: () => Promise<void>
 }
@@ -115,6 +119,13 @@ export async function startMesh (t: Topology): Promise<Mesh> {
     a1: undefined as unknown as Proc,
     b1: undefined as unknown as Proc,
     startServer: async () => { mesh.server = await startServer(); return mesh.server },
+    startStranger: async (ns: string) => {
+      const cfg = { nodeName: 'stranger', dataDir: join(dir, 'stranger'), certPem: '', caPem: '', servers: [serverAddr], listen: [], localPort: 0, stranger: true }
+      const p = new Proc(t.spawn(ns, [...NODE, join(ROOT, 'test/netns/agent-runner.ts'), JSON.stringify(cfg)], { cwd: ROOT }), 'stranger')
+      await p.waitFor(m => m.event === 'ready', 60_000)
+      return p
+    },
+    serverMetrics: async () => await t.exec(t.names.cloud, ['curl', '-sf', `http://${ADDR.cloud}:20005/metrics`]),
     stopServer: async () => {
       const c = mesh.server.child
       if (c.exitCode !== null) return

@@ -25,8 +25,7 @@ describe.skipIf(reason !== undefined)('NAT traversal through two cone NATs (netn
   it('reaches an echo server behind the other NAT by node name, first through the relay', async () => {
     await eventually(async () => (await mesh.a1.request({ cmd: 'resolve', nodeName: 'node-b1' })).peerId, 20_000, 'node-b1 registered')
     const r = await echo()
-    expect(r).toMatchObject({ ok: true, same: true })
-    expect(['relay', 'punched']).toContain(r.path)
+    expect(r).toMatchObject({ ok: true, same: true, pathAtOpen: 'relay' })
   })
 
   it('switches new flows to a hole-punched direct connection', async () => {
@@ -50,5 +49,16 @@ describe.skipIf(reason !== undefined)('NAT traversal through two cone NATs (netn
       await topo.unblockCloud(topo.names.routerA)
       await topo.unblockCloud(topo.names.routerB)
     }
+  })
+
+  it('gives no relay reservation to a peer without a cluster certificate', async () => {
+    const stranger = await mesh.startStranger(topo.names.nodeA1)
+    const ready = await stranger.waitFor(m => m.event === 'ready')
+    expect((ready.addrs as string[]).some(a => a.includes('p2p-circuit'))).toBe(false)
+    const text = await eventually(async () => {
+      const t = await mesh.serverMetrics()
+      return /edgemesh_server_relay_refused_total\{code="RELAY_NO_RESERVATION",reason="unauthenticated"\} [1-9]/.test(t) ? t : undefined
+    }, 20_000, 'refusal counted')
+    expect(text).toMatch(/edgemesh_server_relay_reservations 2\b/)
   })
 })

@@ -45,6 +45,8 @@ const asArray = (v: string | string[] | undefined): string[] => v === undefined 
  */
 export class Authenticator {
   private readonly tokens: TokenMap
+  // The peer certificate cannot change within a TLS connection, so parse it once per socket.
+  private readonly bySocket = new WeakMap<TLSSocket, RequestUser | null>()
 
   constructor (components: AuthenticatorComponents = {}) {
     this.tokens = components.tokens ?? new Map()
@@ -60,12 +62,15 @@ export class Authenticator {
       return { name: user.name, groups: [...user.groups, 'system:authenticated'] }
     }
     const socket = req.socket as TLSSocket
-    if (typeof socket.getPeerCertificate === 'function' && socket.authorized) {
+    if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined
+    let user = this.bySocket.get(socket)
+    if (user === undefined) {
       const cert = socket.getPeerCertificate()
       const cn = asArray(cert.subject?.CN)[0]
-      if (cn !== undefined && cn !== '') return { name: cn, groups: [...asArray(cert.subject?.O), 'system:authenticated'] }
+      user = cn !== undefined && cn !== '' ? { name: cn, groups: [...asArray(cert.subject?.O), 'system:authenticated'] } : null
+      this.bySocket.set(socket, user)
     }
-    return undefined
+    return user === null ? undefined : { name: user.name, groups: [...user.groups] }
   }
 
   authenticate (req: IncomingMessage): RequestUser {

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { KubeObject } from '@edgemesh/common'
+import { LABEL_KEY, LABEL_VALUE } from './selectors.js'
 import type { FieldCause } from './types.js'
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -69,4 +70,38 @@ export function jsonEqual (a: unknown, b: unknown): boolean {
 export function specOf (obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj
   return rest
+}
+
+const STRING_FIELDS = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp'] as const
+
+/**
+ * Shape checks on metadata that the storage itself relies on (selectors, finalizers, keys), so a
+ * body with `finalizers: "x"` or numeric labels never reaches the store even without a schema.
+ */
+export function validateMetadataShape (meta: Record<string, unknown>): FieldCause[] {
+  const causes: FieldCause[] = []
+  const bad = (field: string, message: string): void => { causes.push({ field: `metadata.${field}`, message, reason: 'FieldValueTypeInvalid' }) }
+  for (const f of STRING_FIELDS) if (meta[f] !== undefined && typeof meta[f] !== 'string') bad(f, 'Invalid value: must be a string')
+  for (const f of ['generation', 'deletionGracePeriodSeconds'] as const) {
+    if (meta[f] !== undefined && (typeof meta[f] !== 'number' || !Number.isInteger(meta[f]))) bad(f, 'Invalid value: must be an integer')
+  }
+  for (const f of ['labels', 'annotations'] as const) {
+    const m = meta[f]
+    if (m === undefined || m === null) continue
+    if (!isPlainObject(m) || Object.values(m).some(v => typeof v !== 'string')) { bad(f, 'Invalid value: must be a map of strings'); continue }
+    if (f === 'labels') {
+      for (const [k, v] of Object.entries(m)) {
+        if (!LABEL_KEY.test(k) || k.length > 317) causes.push({ field: `metadata.labels`, message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'` })
+        else if (!LABEL_VALUE.test(v as string) || (v as string).length > 63) causes.push({ field: `metadata.labels`, message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` })
+      }
+    } else if (JSON.stringify(m).length > 256 * 1024) {
+      causes.push({ field: 'metadata.annotations', message: 'Too long: must have at most 262144 bytes', reason: 'FieldValueTooLong' })
+    }
+  }
+  if (meta.finalizers !== undefined && meta.finalizers !== null && (!Array.isArray(meta.finalizers) || meta.finalizers.some(x => typeof x !== 'string' || x === ''))) bad('finalizers', 'Invalid value: must be a list of non-empty strings')
+  for (const f of ['ownerReferences', 'managedFields'] as const) {
+    const v = meta[f]
+    if (v !== undefined && v !== null && (!Array.isArray(v) || v.some(x => !isPlainObject(x)))) bad(f, 'Invalid value: must be a list of objects')
+  }
+  return causes
 }

@@ -3,7 +3,7 @@ import { apiVersionOf, hasCode, type KubeList, type KubeObject, type Logger, typ
 import type { Store, StoreEntry, StoreEvent } from '../store/types.js'
 import { AsyncQueue } from './async-queue.js'
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './errors.js'
-import { deepClone, generateName, isPlainObject, jsonEqual, specOf, timestamp, validateName } from './object-meta.js'
+import { deepClone, generateName, isPlainObject, jsonEqual, specOf, timestamp, validateMetadataShape, validateName } from './object-meta.js'
 import { fallbackPatcher, type Patcher } from './patcher.js'
 import { combine, fieldMatcher, labelMatcher, type Matcher } from './selectors.js'
 import type { DeleteOpts, FieldCause, ListOpts, ObjectClient, PatchSchema, PatchType, RequestUser, ResourceDefinition, SchemaValidator, StrategyContext } from './types.js'
@@ -147,13 +147,17 @@ export class RestStorage {
     this.watchQueueLimit = init.watchQueueLimit ?? 10_000
   }
 
-  /** Creates the system namespaces if missing (idempotent; run at startup). */
+  /**
+   * Creates the system namespaces if missing (idempotent; run at startup). They carry the
+   * 'kubernetes' finalizer in metadata too, as namespaces created through the API do, so a delete
+   * leaves them Terminating for the namespace controller.
+   */
   async ensureSystemNamespaces (): Promise<void> {
     for (const name of this.systemNamespaces) {
       const ns: KubeObject = {
         apiVersion: 'v1',
         kind: 'Namespace',
-        metadata: { name, uid: randomUUID(), creationTimestamp: timestamp(this.now()), labels: { 'kubernetes.io/metadata.name': name } },
+        metadata: { name, uid: randomUUID(), creationTimestamp: timestamp(this.now()), labels: { 'kubernetes.io/metadata.name': name }, finalizers: ['kubernetes'] },
         spec: { finalizers: ['kubernetes'] },
         status: { phase: 'Active' }
       }
@@ -256,10 +260,14 @@ export class RestStorage {
     obj.kind = def.kind
   }
 
-  private asObject (body: unknown): KubeObject {
+  private asObject (def: ResourceDefinition, body: unknown): KubeObject {
     if (!isPlainObject(body)) throw badRequest('the request body must be a JSON object')
     if (body.metadata === undefined) body.metadata = {}
     if (!isPlainObject(body.metadata)) throw badRequest('metadata must be an object')
+    // null means "unset" in JSON bodies; dropping it keeps `?? default` logic below honest.
+    for (const [k, v] of Object.entries(body.metadata)) if (v === null) delete body.metadata[k]
+    const causes = validateMetadataShape(body.metadata)
+    if (causes.length > 0) throw invalid(def.kind, typeof body.metadata.name === 'string' ? body.metadata.name : '', causes, def.group)
     return body as KubeObject
   }
 
@@ -305,7 +313,7 @@ export class RestStorage {
   }
 
   async create (def: ResourceDefinition, namespace: string | undefined, body: unknown, opts: WriteOptions & { applied?: boolean } = {}): Promise<KubeObject> {
-    const obj = this.asObject(deepClone(body))
+    const obj = this.asObject(def, deepClone(body))
     this.checkTypeMeta(def, obj)
     this.checkNamespace(def, obj, namespace)
     this.schemaCheck(def, obj, opts)
@@ -345,7 +353,7 @@ export class RestStorage {
    * non-empty one must match or the update fails with 409 Conflict.
    */
   async update (def: ResourceDefinition, namespace: string | undefined, name: string, body: unknown, opts: InternalUpdateOptions = {}): Promise<KubeObject> {
-    const incoming = this.asObject(deepClone(body))
+    const incoming = this.asObject(def, deepClone(body))
     this.checkTypeMeta(def, incoming)
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${String(incoming.metadata.name)}) does not match the name on the URL (${name})`)

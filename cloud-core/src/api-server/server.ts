@@ -80,7 +80,7 @@ export class ApiServer implements Startable {
   private readonly authz: Authorizer
   private readonly openapi?: OpenApiSource
   private server?: Server
-  private stopping?: AbortController
+  private readonly active = new Set<AbortController>()
   private discoveryCache = new Map<string, string>()
   private discoveryVersion = -1
 
@@ -104,7 +104,6 @@ export class ApiServer implements Startable {
 
   async start (): Promise<void> {
     if (this.server !== undefined) return
-    this.stopping = new AbortController()
     const server = createServer({
       key: this.init.tls.key,
       cert: this.init.tls.cert,
@@ -125,7 +124,8 @@ export class ApiServer implements Startable {
     const server = this.server
     if (server === undefined) return
     this.server = undefined
-    this.stopping?.abort()
+    for (const ac of this.active) ac.abort()
+    this.active.clear()
     await new Promise<void>(resolve => {
       server.close(() => { resolve() })
       server.closeAllConnections()
@@ -142,9 +142,12 @@ export class ApiServer implements Startable {
     res.once('close', () => {
       this.metrics.observe(labels.verb, labels.resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9)
     })
+    // One controller per request, aborted when the client goes away or the server stops; avoids
+    // chaining every request to a long-lived signal.
     const ac = new AbortController()
-    res.once('close', () => { ac.abort() })
-    const signal = AbortSignal.any([ac.signal, this.stopping?.signal ?? ac.signal])
+    this.active.add(ac)
+    res.once('close', () => { this.active.delete(ac); ac.abort() })
+    const signal = ac.signal
     const url = req.url ?? '/'
     const qi = url.indexOf('?')
     const pathname = qi < 0 ? url : url.slice(0, qi)

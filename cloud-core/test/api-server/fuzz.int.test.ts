@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { validateMetadataShape } from '../../src/api-server/object-meta.js'
 import type { ApiServer } from '../../src/api-server/server.js'
 import { fakeValidator, testCore, type TestCore } from './helpers/core.js'
 import { caller, makePki, startServer, type Caller, type Pki } from './helpers/https.js'
@@ -26,7 +27,7 @@ const nameish = fc.oneof(fc.constantFrom('target', 'x', '../x', 'a/b', '%2e', ''
 const body = fc.oneof(
   fc.json({ maxDepth: 4 }),
   fc.string({ maxLength: 64 }),
-  fc.record({ apiVersion: fc.constantFrom('v1', 'apps/v1', 'x'), kind: fc.constantFrom('ConfigMap', 'Pod', ''), metadata: fc.oneof(fc.record({ name: nameish, resourceVersion: fc.constantFrom('', '1', 'abc') }), fc.jsonValue()), data: fc.jsonValue() }, { requiredKeys: [] }).map(o => JSON.stringify(o))
+  fc.record({ apiVersion: fc.constantFrom('v1', 'apps/v1', 'x'), kind: fc.constantFrom('ConfigMap', 'Pod', ''), metadata: fc.oneof(fc.record({ name: nameish, resourceVersion: fc.constantFrom('', '1', 'abc'), labels: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), fc.jsonValue()), finalizers: fc.oneof(fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }), fc.jsonValue()) }, { requiredKeys: ['name'] }), fc.jsonValue()), data: fc.jsonValue() }, { requiredKeys: [] }).map(o => JSON.stringify(o))
 )
 
 it('survives random create and patch bodies with consistent stored objects', async () => {
@@ -44,6 +45,7 @@ it('survives random create and patch bodies with consistent stored objects', asy
     expect(e.key.endsWith(`/${obj.metadata.name}`)).toBe(true)
     expect(obj.metadata.uid).toMatch(/^[0-9a-f-]{36}$/)
     expect(obj.metadata.resourceVersion).toBeUndefined()
+    expect(validateMetadataShape(obj.metadata)).toEqual([])
     expect(e.modRevision).toBeLessThanOrEqual(list.revision)
   }
   const api = await admin('GET', '/api/v1/namespaces/default/configmaps')

@@ -65,6 +65,14 @@ describe('rest storage', () => {
     expect(await core.store.revision()).toBe(before)
   })
 
+  it('rejects metadata of the wrong shape as Invalid without writing', async () => {
+    const before = await core.store.revision()
+    for (const metadata of [{ name: 'a', finalizers: 'x' }, { name: 'a', labels: { n: 1 } }, { name: 'a', labels: { 'bad key!': 'v' } }, { name: 'a', ownerReferences: ['x'] }, { name: 5 }]) {
+      await expectApiError(core.client.create(inDefault, { metadata } as unknown as KubeObject), 'Invalid')
+    }
+    expect(await core.store.revision()).toBe(before)
+  })
+
   it('refuses objects in a namespace that does not exist', async () => {
     const err = await expectApiError(core.client.create({ ...CM, namespace: 'nope' }, cm('a')), 'NotFound')
     expect(err.message).toContain('namespaces "nope" not found')

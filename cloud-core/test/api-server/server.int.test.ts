@@ -181,6 +181,14 @@ describe('resource verbs over HTTPS', () => {
     expect(r.json.rows[0].cells[3]).toBe('n1')
   })
 
+  it('deletes a collection by label selector', async () => {
+    for (const n of ['dc1', 'dc2', 'dc3']) await admin('POST', CMS, { body: { ...cmBody(n), metadata: { name: n, labels: { dc: n === 'dc3' ? 'keep' : 'drop' } } } })
+    const r = await admin('DELETE', `${CMS}?labelSelector=dc%3Ddrop`)
+    expect(r.status).toBe(200)
+    expect(r.json.items.map((i: KubeObject) => i.metadata.name)).toEqual(['dc1', 'dc2'])
+    expect((await admin('GET', `${CMS}?labelSelector=dc`)).json.items.map((i: KubeObject) => i.metadata.name)).toEqual(['dc3'])
+  })
+
   it('binds a pod once and refuses a second binding', async () => {
     await admin('POST', '/api/v1/namespaces/default/pods', { body: { metadata: { name: 'unbound' }, spec: {} } })
     const b = await admin('POST', '/api/v1/namespaces/default/pods/unbound/binding', { body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'n2' } } })

@@ -4,6 +4,7 @@ import { circuitRelayServer, circuitRelayTransport, type CircuitRelayServerInit,
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
 import type { Logger } from '@edgemesh/common'
@@ -29,6 +30,12 @@ export interface MeshNodeInit<T extends ServiceMap = Record<string, never>> {
   tunnel?: Partial<TunnelServiceInit>
   /** Run a circuit-relay-v2 server too (edgemesh-server, tests). Reservations still require authentication. @default off */
   relayServer?: CircuitRelayServerInit
+  /**
+   * Optional private-network pre-shared key (libp2p pnet key file bytes, `/key/swarm/psk/1.0.0/` format, see
+   * `generateKey` from @libp2p/pnet). Peers without it cannot even complete the TCP upgrade: an extra fence
+   * in front of the certificate exchange. @default none
+   */
+  psk?: Uint8Array
   /** @default 1024 */
   maxConnections?: number
   /** Keepalive ping interval; the RTT shows up in tunnel metrics. @default 10000 */
@@ -77,6 +84,7 @@ export async function createMeshNode<T extends ServiceMap = Record<string, never
     // stream reset; a 2 MiB window keeps backpressure lossless.
     streamMuxers: [yamux({ maxInboundStreams: 8192, maxOutboundStreams: 8192, streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     connectionGater: meshConnectionGater(() => holder.auth),
+    ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
     connectionManager: {
       maxConnections: init.maxConnections ?? 1024,
       // Agents behind one NAT share a source IP; the default of 5/s would drop legitimate bursts.

@@ -85,7 +85,7 @@ export class PunchService implements Puncher {
     if (existing !== undefined) return await existing
     const p = this.punchOnce(target, signal)
     this.inflight.set(target.nodeName, p)
-    try { return await p } finally { this.inflight.delete(target.nodeName) }
+    try { return await p } finally { if (this.inflight.get(target.nodeName) === p) this.inflight.delete(target.nodeName) }
   }
 
   private async punchOnce (target: PunchTarget, signal?: AbortSignal): Promise<Connection> {
@@ -180,10 +180,17 @@ export class PunchService implements Puncher {
       this.log.debug({ err }, 'bad punch sync')
       return
     }
+    // If we are already punching toward this node (both sides asked at once), that attempt uses the
+    // same local port and the same peer endpoint; a second one would collide on the 4-tuple.
+    if (this.inflight.has(sync.nodeName)) return
+    const p = this.run(link, sync)
+    this.inflight.set(sync.nodeName, p)
     try {
-      await this.run(link, sync)
+      await p
     } catch {
       // Already logged and counted; the requester falls back to the relay.
+    } finally {
+      if (this.inflight.get(sync.nodeName) === p) this.inflight.delete(sync.nodeName)
     }
   }
 }
