@@ -2,14 +2,18 @@ import { defineConfig } from 'vitest/config'
 
 // Three projects: unit (pure, fast), integration (real sockets/SQLite/processes), e2e (kubectl, netns, multi-process).
 // Test files name their project by suffix: *.test.ts = unit, *.int.test.ts = integration, *.e2e.test.ts = e2e.
+// `source` points workspace packages (@edgemesh/*) at their TypeScript sources, so tests never need a build.
+// Tests run in Vite's SSR environment, which takes its conditions from `ssr.resolve`.
+const conditions = ['source', 'import', 'module', 'node', 'default']
 const shared = {
   setupFiles: ['./common/src/polyfill.ts'],
-  resolve: { conditions: ['source'] }
+  resolve: { conditions },
+  ssr: { resolve: { conditions } }
 }
 const include = (suffix: string): string[] => [`{common,cloud-core,edge-core,edgemesh-agent,edgemesh-server,test}/**/*${suffix}`]
 
 export default defineConfig({
-  resolve: { conditions: ['source'] },
+  ...shared,
   test: {
     reporters: ['default'],
     projects: [

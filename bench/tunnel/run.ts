@@ -8,6 +8,7 @@ import { writeFileSync, mkdirSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { Readable, type Duplex } from 'node:stream'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -161,6 +162,7 @@ async function main (): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     note: 'all nodes, the relay and the echo server share one process on a shared 2-core box; RSS is the whole process',
+    loadAverageAtEnd: loadavg().map(x => Math.round(x * 10) / 10),
     payloadMiB: MIB,
     rows,
     ratiosVsRawTcp: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { throughput: Math.round(v.mibPerSec / rows['raw TCP']!.mibPerSec * 1000) / 1000, rttP50: Math.round(v.rttP50Ms / rows['raw TCP']!.rttP50Ms * 10) / 10 }])),
@@ -177,7 +179,7 @@ async function main (): Promise<void> {
   const md = [
     '## tunnel (loopback, one process)',
     '',
-    `${MIB} MiB echoed per row (throughput = one direction of payload); RTT = ${RTT_N} sequential 64-byte round trips.`,
+    `${MIB} MiB echoed per row (throughput = one direction of payload); RTT = ${RTT_N} sequential 64-byte round trips. Load average at end ${result.loadAverageAtEnd.join(' / ')} on ${cpus().length} cores: absolute numbers swing 3× between runs on a busy box; compare ratios.`,
     '',
     '| Path | MiB/s | × raw | RTT p50 ms | RTT p99 ms | × raw p50 | sha256 |',
     '|---|---|---|---|---|---|---|',

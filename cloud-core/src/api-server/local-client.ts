@@ -66,8 +66,12 @@ export class LocalClient implements ObjectClient {
   }
 
   watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOpts): AsyncIterable<WatchEvent<T>> {
-    const def = this.def(ref)
-    return this.storage.watch(def, this.ns(def, ref), opts) as AsyncIterable<WatchEvent<T>>
+    // Resolve lazily so an unknown resource surfaces inside the caller's for-await, like other failures.
+    const start = (): AsyncIterable<WatchEvent<T>> => {
+      const def = this.def(ref)
+      return this.storage.watch(def, this.ns(def, ref), opts) as AsyncIterable<WatchEvent<T>>
+    }
+    return { [Symbol.asyncIterator]: () => start()[Symbol.asyncIterator]() }
   }
 
   async create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T): Promise<T> {

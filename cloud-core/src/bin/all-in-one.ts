@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import './polyfill.js'
+import '@edgemesh/common/polyfill'
 import { runCloudCore } from './cli.js'
 import { resolveCloudCoreConfig } from '../config.js'
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import './polyfill.js'
+import '@edgemesh/common/polyfill'
 import { configFromArgs, runCloudCore, USAGE } from './cli.js'
 
 try {
