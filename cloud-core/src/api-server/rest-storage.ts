@@ -289,10 +289,14 @@ export class RestStorage {
     if (this.validator === undefined) return
     const res = this.validator.validate(gvkOf(def), obj)
     const mode = opts.fieldValidation ?? 'Strict'
-    if (res.unknownFields.length > 0 && mode !== 'Ignore') {
+    if (res.unknownFields.length > 0) {
       const msgs = res.unknownFields.map(f => `unknown field "${f}"`)
       if (mode === 'Strict') throw badRequest(`strict decoding error: ${msgs.join(', ')}`)
-      opts.warnings?.push(...msgs)
+      // Like kube-apiserver, Warn and Ignore drop unknown fields rather than store them (when the
+      // validator can prune, as the OpenAPI one does).
+      const pruner = this.validator as SchemaValidator & { prune?: (gvk: { group: string, version: string, kind: string }, obj: unknown) => string[] }
+      pruner.prune?.(gvkOf(def), obj)
+      if (mode === 'Warn') opts.warnings?.push(...msgs)
     }
     if (res.causes.length > 0) throw invalid(def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', res.causes, def.group)
   }

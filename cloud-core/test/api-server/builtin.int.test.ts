@@ -47,6 +47,14 @@ describe('api server with the built-in wiring', () => {
     expect(bad.json.message).toBe('strict decoding error: unknown field "spec.bogus"')
   })
 
+  it('drops unknown fields under fieldValidation=Warn and says so', async () => {
+    const r = await admin('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pruned' }, data: { a: '1' }, bogus: 1 } })
+    expect(r.status).toBe(201)
+    expect(r.headers.warning).toBe('299 - "unknown field \\"bogus\\""')
+    expect(r.json.bogus).toBeUndefined()
+    expect((await admin('GET', '/api/v1/namespaces/default/configmaps/pruned')).json.bogus).toBeUndefined()
+  })
+
   it('merges container lists by name under strategic merge patch', async () => {
     await admin('PATCH', DEPLOYS + '/web', { raw: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'busybox' }] } } } }), contentType: 'application/strategic-merge-patch+json' })
     const r = await admin('GET', DEPLOYS + '/web')

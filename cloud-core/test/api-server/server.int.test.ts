@@ -340,6 +340,12 @@ describe('bad input', () => {
     expect(r.headers.warning).toBe('299 - "unknown field \\"spec.bogus\\""')
   })
 
+  it('warns rather than rejects unknown fields when fieldValidation is absent, as kube-apiserver does', async () => {
+    const r = await admin('POST', '/apis/apps/v1/namespaces/default/deployments', { body: { metadata: { name: 'nofv' }, spec: { bogus: 1 } } })
+    expect(r.status).toBe(201)
+    expect(r.headers.warning).toContain('unknown field')
+  })
+
   it('rejects a body over the limit with 413', async () => {
     await unchanged(async () => {
       const r = await admin('POST', CMS, { body: cmBody('big', { data: { k: 'x'.repeat(70 * 1024) } }) })

@@ -29,9 +29,10 @@ const DeleteOptionsSchema = z.object({
 
 const notServed = (): ApiError => new ApiError('NotFound', 'the server could not find the requested resource')
 
+/** kube-apiserver's default when the parameter is absent is Warn; kubectl always sends Strict explicitly. */
 function fieldValidationOf (q: URLSearchParams): FieldValidation {
   const v = q.get('fieldValidation')
-  if (v === null || v === '') return 'Strict'
+  if (v === null || v === '') return 'Warn'
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v
   throw badRequest(`fieldValidation must be one of Strict, Warn, Ignore; got "${v}"`)
 }

@@ -1,4 +1,5 @@
-export * from './errors.js'
+// ERROR_CATALOGUE is re-exported as NAT_ERRORS so this module can sit next to the agent's own catalogue.
+export { NatError, type NatErrorCode, ERROR_CATALOGUE as NAT_ERRORS } from './errors.js'
 export * from './protocol.js'
 export * from './punched-socket-connection.js'
 export * from './upgrade.js'

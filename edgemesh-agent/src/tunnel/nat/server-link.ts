@@ -12,7 +12,10 @@ import type { Socket } from 'node:net'
 export interface ServerLinksInit {
   /** edgemesh-server multiaddrs, each with `/p2p/<id>`, e.g. `/ip4/203.0.113.10/tcp/20004/p2p/12D3...`. */
   servers: string[]
-  /** Fixed local port for every server link and every punch; 0 picks a free port once at start. @default 0 */
+  /**
+   * Fixed local port for every server link and every punch; 0 picks a free port once at start. Must
+   * differ from the libp2p TCP listen port (a listening socket blocks SO_REUSEADDR binds). @default 0
+   */
   localPort?: number
   /** @default any */
   localAddress?: string
