@@ -146,12 +146,4 @@ describe('OpenApiValidator', () => {
     }), { numRuns: 300 })
   })
 
-  it('validates a Deployment in under two milliseconds even on a loaded machine', () => {
-    const d = clone(deployment)
-    const start = performance.now()
-    for (let i = 0; i < 2000; i++) validator.validate(DEPLOYMENT, d)
-    const perCall = (performance.now() - start) / 2000
-    console.log(`validate(Deployment): ${(perCall * 1000).toFixed(1)} µs per call`)
-    expect(perCall).toBeLessThan(2)
-  })
 })
