@@ -52,16 +52,22 @@ export class Authenticator {
     this.tokens = components.tokens ?? new Map()
   }
 
-  /** Returns the user, or undefined for anonymous. A presented but unknown token is a 401. */
+  /**
+   * Returns the user, or undefined for anonymous. As in kube-apiserver, a verified client
+   * certificate wins; otherwise a presented but unknown bearer token is a 401.
+   */
   identify (req: IncomingMessage): RequestUser | undefined {
+    const byCert = this.fromCertificate(req.socket as TLSSocket)
+    if (byCert !== undefined) return byCert
     const auth = req.headers.authorization
-    if (auth !== undefined) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
-      const user = m !== null ? this.tokens.get(m[1]!) : undefined
-      if (user === undefined) throw unauthorized()
-      return { name: user.name, groups: [...user.groups, 'system:authenticated'] }
-    }
-    const socket = req.socket as TLSSocket
+    if (auth === undefined) return undefined
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
+    const user = m !== null ? this.tokens.get(m[1]!) : undefined
+    if (user === undefined) throw unauthorized()
+    return { name: user.name, groups: [...user.groups, 'system:authenticated'] }
+  }
+
+  private fromCertificate (socket: TLSSocket): RequestUser | undefined {
     if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined
     let user = this.bySocket.get(socket)
     if (user === undefined) {

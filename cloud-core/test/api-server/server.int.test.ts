@@ -264,6 +264,10 @@ describe('authentication and authorization', () => {
     expect((await caller(server.port, pki, { token })('GET', '/api/v1/namespaces')).status).toBe(200)
   })
 
+  it('prefers a verified client certificate over a bad bearer token', async () => {
+    expect((await caller(server.port, pki, { cert: pki.admin, token: 'wrong-token-xxxxxxxx' })('GET', '/api/v1/namespaces')).status).toBe(200)
+  })
+
   it('serves health endpoints without credentials', async () => {
     expect((await caller(server.port, pki)('GET', '/healthz')).text).toBe('ok')
   })

@@ -30,7 +30,7 @@ export async function makePki (): Promise<Pki> {
 }
 
 export async function startServer (core: Pick<ApiCore, 'registry' | 'storage'> & Partial<Pick<ApiCore, 'openapi'>>, pki: Pki, init: Partial<ApiServerInit> = {}, tokens?: TokenMap): Promise<ApiServer> {
-  const server = new ApiServer({ core, logger: process.env.H4_DEBUG !== undefined ? (await import("pino")).pino() : silentLogger(), tokens, openapi: core.openapi }, { port: 0, host: '127.0.0.1', tls: { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem }, ...init })
+  const server = new ApiServer({ core, logger: silentLogger(), tokens, openapi: core.openapi }, { port: 0, host: '127.0.0.1', tls: { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem }, ...init })
   await server.start()
   return server
 }
