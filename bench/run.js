@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: runs every bench/<name>/run.ts (each measures itself AND its baseline in the same run,
+// `npm run bench`: runs every bench/<name>/run.ts from its TypeScript sources (each measures itself AND its baseline in the same run,
 // writes bench/results/<name>.json and bench/results/<name>.md), then joins the markdown tables into
 // bench/results/README.md. Pass names to run a subset: `npm run bench -- tunnel store`.
 import { spawnSync } from 'node:child_process'
@@ -19,7 +19,7 @@ const suites = readdirSync(here, { withFileTypes: true })
 let failed = 0
 for (const name of suites) {
   console.log(`== bench ${name}`)
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, name, 'run.ts')], { stdio: 'inherit', cwd: join(here, '..') })
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, name, 'run.ts')], { stdio: 'inherit', cwd: join(here, '..') })
   if (r.status !== 0) { failed++; console.log(`bench ${name} failed (exit ${r.status})`) }
 }
 const parts = ['# Benchmark results', '', `Generated ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}. Ratios compare against a baseline measured in the same run.`, '']

@@ -2,7 +2,7 @@
 // (TCP+Noise+yamux, no tunnel) vs the tunnel direct vs the tunnel relayed, all on loopback in one process.
 // Run: `node --conditions=source --import tsx bench/tunnel/run.ts [--mib=256] [--big-mib=1024] [--rtt=2000] [--streams=1000]`
 // Writes bench/results/tunnel.json and bench/results/tunnel.md.
-import '../../common/src/polyfill.js'
+import '@edgemesh/common/polyfill'
 import { createHash, randomBytes } from 'node:crypto'
 import { writeFileSync, mkdirSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'

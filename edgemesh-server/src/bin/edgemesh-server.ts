@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import '../polyfill.js'
+import '@edgemesh/common/polyfill'
 import { parseArgs } from 'node:util'
 import { createLogger, hasCode } from '@edgemesh/common'
 import { loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'

@@ -3,10 +3,9 @@ import { lpStream } from '@libp2p/utils'
 import { NatError } from './errors.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
-// Wire format of the rendezvous and punch protocols (client side). Keep identical to
-// edgemesh-server/src/protocol.ts: one length-prefixed (unsigned varint) UTF-8 JSON object per
-// frame, validated with zod on receipt. The server package depends on this one, not the other way
-// round, so the schemas are duplicated; test/netns/ runs both ends against each other.
+// Wire format of the rendezvous and punch protocols, shared by both ends (edgemesh-server imports it
+// from here): one length-prefixed (unsigned varint) UTF-8 JSON object per frame, validated with zod
+// on receipt.
 
 export const RENDEZVOUS_PROTOCOL = '/edgemesh/rendezvous/1.0.0'
 export const PUNCH_PROTOCOL = '/edgemesh/punch/1.0.0'
@@ -57,7 +56,12 @@ export interface JsonStream<In> {
   write: (msg: unknown, options?: AbortOptions) => Promise<void>
 }
 
-export function jsonStream<In> (stream: Stream, schema: z.ZodType<In, z.ZodTypeDef, unknown>): JsonStream<In> {
+/** Builds the error for a frame that is not JSON or fails the schema; each end throws its own code. */
+export type BadMessageError = (message: string, cause?: unknown) => Error
+
+const natBadMessage: BadMessageError = (message, cause) => new NatError('NAT_BAD_MESSAGE', message, { cause })
+
+export function jsonStream<In> (stream: Stream, schema: z.ZodType<In, z.ZodTypeDef, unknown>, badMessage: BadMessageError = natBadMessage): JsonStream<In> {
   const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
   return {
     async read (options) {
@@ -66,12 +70,12 @@ export function jsonStream<In> (stream: Stream, schema: z.ZodType<In, z.ZodTypeD
       try {
         raw = JSON.parse(new TextDecoder().decode(buf.subarray()))
       } catch (err) {
-        throw new NatError('NAT_BAD_MESSAGE', 'frame is not JSON', { cause: err })
+        throw badMessage('frame is not JSON', err)
       }
       const parsed = schema.safeParse(raw)
       if (!parsed.success) {
         const issue = parsed.error.issues[0]
-        throw new NatError('NAT_BAD_MESSAGE', `invalid message: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
+        throw badMessage(`invalid message: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
       }
       return parsed.data
     },
