@@ -68,9 +68,21 @@ async function main (): Promise<void> {
     const fk = `${n.callFrame.functionName || '(anon)'} ${bucket(n.callFrame.url)}`
     fns.set(fk, (fns.get(fk) ?? 0) + dt)
   })
+  // Native frames (copies, cipher updates, socket writes) say little alone: attribute them to their JS callers.
+  const parent = new Map<number, ProfileNode>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n)
+  const callers = new Map<string, number>()
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id)!
+    if (!['_copyActual', 'update', 'writev', 'writeBuffer', 'concat'].includes(n.callFrame.functionName)) return
+    const chain: string[] = [n.callFrame.functionName]
+    for (let p = parent.get(n.id), d = 0; p !== undefined && d < 4; p = parent.get(p.id), d++) chain.push(`${p.callFrame.functionName || '(anon)'}@${bucket(p.callFrame.url)}`)
+    const k = chain.join(' < ')
+    callers.set(k, (callers.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
   const total = [...self.values()].reduce((x, y) => x + y, 0)
   const pct = (m: Map<string, number>, k: number): Array<[string, number]> => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, k).map(([key, v]) => [key, Math.round(v / total * 1000) / 10])
-  const result = { mib: MIB, seconds: Math.round(secs * 10) / 10, mibPerSec: Math.round(MIB / secs * 10) / 10, selfTimePercentByPackage: pct(self, 12), topFunctions: pct(fns, 15) }
+  const result = { mib: MIB, seconds: Math.round(secs * 10) / 10, mibPerSec: Math.round(MIB / secs * 10) / 10, selfTimePercentByPackage: pct(self, 12), topFunctions: pct(fns, 15), nativeCallers: pct(callers, 12) }
   console.log(JSON.stringify(result, null, 2))
   writeFileSync(join(here, '../results/tunnel-profile.json'), JSON.stringify(result, null, 2) + '\n')
   await a.stop(); await b.stop(); srv.close()

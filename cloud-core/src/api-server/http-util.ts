@@ -66,19 +66,47 @@ export function bodyFormat (contentType: string | undefined, method: string): { 
   throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format (${type}) - accepted media types include: application/json, application/yaml`)
 }
 
-/** Reads the whole body, failing with 413 past `limit` bytes (the rest of the upload is not buffered). */
+/**
+ * Reads the whole body, failing with 413 past `limit` bytes (the rest of the upload is not buffered).
+ * Plain 'data'/'end' listeners rather than for-await: the async iterator and its end-of-stream
+ * bookkeeping cost more than reading a small body on the write path.
+ */
 export async function readBody (req: IncomingMessage, limit: number, signal?: AbortSignal): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw tooLarge(limit)
-    chunks.push(chunk)
-    if (signal?.aborted === true) throw badRequest('request aborted')
-  }
-  return Buffer.concat(chunks)
+  if (signal?.aborted === true) throw badRequest('request aborted')
+  if (req.readableEnded) return Buffer.alloc(0)
+  return await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const done = (): void => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const fail = (err: unknown): void => {
+      done()
+      // As the for-await reader did: an abandoned upload is not worth keeping the stream for.
+      req.destroy()
+      reject(err)
+    }
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > limit) { fail(tooLarge(limit)); return }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => { done(); resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) }
+    const onError = (err: Error): void => { done(); reject(err) }
+    const onClose = (): void => { done(); reject(badRequest('request aborted')) }
+    const onAbort = (): void => { fail(badRequest('request aborted')) }
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', onError)
+    req.once('close', onClose)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 const tooLarge = (limit: number): ApiError => new ApiError('RequestEntityTooLarge', `the request body exceeds the limit of ${limit} bytes`)

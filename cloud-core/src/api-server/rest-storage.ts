@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { apiVersionOf, hasCode, type KubeList, type KubeObject, type Logger, type WatchEvent } from '@edgemesh/common'
 import type { Store, StoreEntry, StoreEvent } from '../store/types.js'
 import { AsyncQueue } from './async-queue.js'
+import { FifoCache } from './decode-cache.js'
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './errors.js'
 import { deepClone, generateName, isPlainObject, jsonEqual, specOf, timestamp, validateMetadataShape, validateName } from './object-meta.js'
 import { fallbackPatcher, type Patcher } from './patcher.js'
@@ -21,6 +22,11 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation
   /** Receives warnings (fieldValidation=Warn) for the HTTP `Warning` header. */
   warnings?: string[]
+  /**
+   * The body is the caller's to give away (freshly decoded from a request), so create/update may
+   * modify it instead of working on a copy. @default false
+   */
+  bodyOwned?: boolean
 }
 
 export interface PatchOptions extends WriteOptions {
@@ -47,6 +53,12 @@ export interface StorageWatchOpts {
   resourceVersion?: string
   allowWatchBookmarks?: boolean
   signal: AbortSignal
+  /**
+   * The caller only reads event objects (the HTTP handler serialises them), so they may be the same
+   * objects every other such watcher of the resource gets: one decode per store event instead of one
+   * per watcher. Such objects must never be mutated. @default false (each watcher decodes its own)
+   */
+  shared?: boolean
 }
 
 export interface RestStorageInit {
@@ -61,6 +73,14 @@ export interface RestStorageInit {
    * bounds memory when a consumer stops reading. @default 10_000
    */
   watchQueueLimit?: number
+  /** Decoded store values kept for watchers that share event objects (see StorageWatchOpts.shared). @default 1024 */
+  watchDecodeCacheSize?: number
+  /**
+   * How long a namespace found usable (existing, not terminating) is trusted by creates without
+   * reading it again. Writes through this storage forget it at once; the window only matters for
+   * changes made by another cloudcore on the same backend. 0 disables the cache. @default 1_000
+   */
+  namespaceCacheMs?: number
 }
 
 export interface RestStorageComponents {
@@ -131,6 +151,15 @@ export class RestStorage {
   private readonly chunk: number
   private readonly systemNamespaces: string[]
   private readonly watchQueueLimit: number
+  private readonly namespaceCacheMs: number
+  /** Shared decoded watch objects, keyed by apiVersion, revision and key (one immutable stored value). */
+  private readonly decoded: FifoCache<KubeObject>
+  /** Serialised form of shared watch objects, so N watchers stringify an object once. */
+  private readonly serialised = new WeakMap<KubeObject, string>()
+  /** Namespace name → monotonic time (ms) until which it is known to accept new content. */
+  private readonly usableNamespaces = new Map<string, number>()
+  /** Bumped around every namespace write (see writing()). */
+  private namespaceEpoch = 0
 
   constructor (components: RestStorageComponents, init: RestStorageInit = {}) {
     this.store = components.store
@@ -145,6 +174,8 @@ export class RestStorage {
     this.chunk = init.listChunkSize ?? 500
     this.systemNamespaces = init.systemNamespaces ?? ['default', 'kube-system']
     this.watchQueueLimit = init.watchQueueLimit ?? 10_000
+    this.namespaceCacheMs = init.namespaceCacheMs ?? 1_000
+    this.decoded = new FifoCache(init.watchDecodeCacheSize ?? 1024)
   }
 
   /**
@@ -308,16 +339,46 @@ export class RestStorage {
 
   private async namespaceUsable (namespace: string): Promise<void> {
     if (this.systemNamespaces.includes(namespace)) return
+    const until = this.usableNamespaces.get(namespace)
+    if (until !== undefined && performance.now() < until) return
+    const epoch = this.namespaceEpoch
     const entry = await this.store.get(NAMESPACE_PREFIX + namespace)
     if (entry === undefined) throw notFound('namespaces', namespace)
     const ns = JSON.parse(entry.value) as KubeObject
     if (ns.metadata.deletionTimestamp !== undefined) {
       throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { name: namespace, kind: 'namespaces' })
     }
+    if (this.namespaceCacheMs > 0 && epoch === this.namespaceEpoch) {
+      // Bounded by pruning expired entries rather than by count: namespaces are few, expiry is short.
+      if (this.usableNamespaces.size >= 1_000) this.pruneNamespaces()
+      this.usableNamespaces.set(namespace, performance.now() + this.namespaceCacheMs)
+    }
+  }
+
+  private pruneNamespaces (): void {
+    const now = performance.now()
+    for (const [name, until] of this.usableNamespaces) if (until <= now) this.usableNamespaces.delete(name)
+  }
+
+  /**
+   * Runs a store write of `key`. A namespace being written is forgotten before and after, and the
+   * epoch bump keeps a create whose read overlapped the write from caching what it read.
+   */
+  private async writing<T> (key: string, fn: () => Promise<T>): Promise<T> {
+    if (!key.startsWith(NAMESPACE_PREFIX)) return await fn()
+    const name = key.slice(NAMESPACE_PREFIX.length)
+    this.usableNamespaces.delete(name)
+    this.namespaceEpoch++
+    try {
+      return await fn()
+    } finally {
+      this.usableNamespaces.delete(name)
+      this.namespaceEpoch++
+    }
   }
 
   async create (def: ResourceDefinition, namespace: string | undefined, body: unknown, opts: WriteOptions & { applied?: boolean } = {}): Promise<KubeObject> {
-    const obj = this.asObject(def, deepClone(body))
+    const obj = this.asObject(def, opts.bodyOwned === true ? body : deepClone(body))
     this.checkTypeMeta(def, obj)
     this.checkNamespace(def, obj, namespace)
     this.schemaCheck(def, obj, opts)
@@ -357,7 +418,7 @@ export class RestStorage {
    * non-empty one must match or the update fails with 409 Conflict.
    */
   async update (def: ResourceDefinition, namespace: string | undefined, name: string, body: unknown, opts: InternalUpdateOptions = {}): Promise<KubeObject> {
-    const incoming = this.asObject(def, deepClone(body))
+    const incoming = this.asObject(def, opts.bodyOwned === true ? body : deepClone(body))
     this.checkTypeMeta(def, incoming)
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${String(incoming.metadata.name)}) does not match the name on the URL (${name})`)
@@ -372,7 +433,8 @@ export class RestStorage {
       if (cur === undefined) throw notFound(def.resource, name, def.group)
       if (wantRv !== '' && wantRv !== String(cur.modRevision)) throw conflict(def.resource, name, def.group)
       const old = this.decode(def, cur)
-      const next = await this.prepareUpdate(def, old, deepClone(incoming), opts)
+      // prepareUpdate consumes its input; only an unconditional update can come back for another try.
+      const next = await this.prepareUpdate(def, old, wantRv !== '' ? incoming : deepClone(incoming), opts)
       if (next === old) return old
       try {
         return await this.write(def, key, cur, next, opts)
@@ -452,12 +514,12 @@ export class RestStorage {
     const removable = next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0
     if (opts.dryRun === true) return next
     if (removable) {
-      const gone = await this.store.delete(key, cur.modRevision)
+      const gone = await this.writing(key, async () => await this.store.delete(key, cur.modRevision))
       const last = this.decode(def, gone)
       await this.afterDelete(def, last, opts.user)
       return last
     }
-    return this.decode(def, await this.store.update(key, this.encode(next), cur.modRevision))
+    return this.decode(def, await this.writing(key, async () => await this.store.update(key, this.encode(next), cur.modRevision)))
   }
 
   private async afterDelete (def: ResourceDefinition, obj: KubeObject, user: RequestUser | undefined): Promise<void> {
@@ -525,10 +587,12 @@ export class RestStorage {
           next.metadata.deletionGracePeriodSeconds ??= opts.gracePeriodSeconds ?? 0
           next.metadata.finalizers = finalizers
           if (opts.dryRun === true) return { object: next, deleted: false }
-          return { object: this.decode(def, await this.store.update(key, this.encode(next), cur.modRevision)), deleted: false }
+          return { object: this.decode(def, await this.writing(key, async () => await this.store.update(key, this.encode(next), cur.modRevision))), deleted: false }
         }
         if (opts.dryRun === true) return { object: obj, deleted: true }
-        const gone = this.decode(def, await this.store.delete(key, cur.modRevision))
+        const deleted = await this.writing(key, async () => await this.store.delete(key, cur.modRevision))
+        // The deleted value is cur's (the revision matched), already decoded as obj.
+        const gone: KubeObject = deleted.value === cur.value ? { ...obj, metadata: { ...obj.metadata, resourceVersion: String(deleted.modRevision) } } : this.decode(def, deleted)
         await this.afterDelete(def, gone, opts.user)
         return { object: gone, deleted: true }
       } catch (err) {
@@ -608,7 +672,7 @@ export class RestStorage {
       try {
         for await (const ev of this.store.watch(prefix, { afterRevision: startRev, signal: ac.signal })) {
           lastRev = ev.entry.modRevision
-          const out = this.translate(def, ev, match)
+          const out = this.translate(def, ev, match, opts.shared === true)
           if (out === undefined) continue
           if (queue.size >= this.watchQueueLimit) {
             queue.push({ type: 'ERROR', object: expired(`watch fell more than ${this.watchQueueLimit} events behind; relist and watch again`).toStatus() as unknown as KubeObject })
@@ -640,10 +704,38 @@ export class RestStorage {
     }
   }
 
-  private translate (def: ResourceDefinition, ev: StoreEvent, match: Matcher | undefined): WatchEvent | undefined {
+  /**
+   * One decoded object per stored value for every shared watcher of `def`. The key names one
+   * immutable value: a key's modRevision changes on every write, deletes included.
+   */
+  private decodeShared (def: ResourceDefinition, entry: StoreEntry): KubeObject {
+    const id = `${def.group}/${def.version}/${def.kind}\n${entry.modRevision}\n${entry.key}`
+    let obj = this.decoded.get(id)
+    if (obj === undefined) {
+      obj = this.decode(def, entry)
+      this.decoded.set(id, obj)
+    }
+    return obj
+  }
+
+  /**
+   * The JSON text of a watch event. Objects from shared watches are stringified once for all their
+   * watchers; the result is byte-for-byte JSON.stringify({ type, object }).
+   */
+  watchEventJson (ev: WatchEvent): string {
+    if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return JSON.stringify(ev)
+    let text = this.serialised.get(ev.object)
+    if (text === undefined) {
+      text = JSON.stringify(ev.object)
+      this.serialised.set(ev.object, text)
+    }
+    return `{"type":"${ev.type}","object":${text}}`
+  }
+
+  private translate (def: ResourceDefinition, ev: StoreEvent, match: Matcher | undefined, shared: boolean): WatchEvent | undefined {
     let obj: KubeObject
     try {
-      obj = this.decode(def, ev.entry)
+      obj = shared ? this.decodeShared(def, ev.entry) : this.decode(def, ev.entry)
     } catch (err) {
       this.log.error({ err, key: ev.entry.key }, 'skipping undecodable object in watch')
       return undefined
@@ -653,7 +745,7 @@ export class RestStorage {
     if (match === undefined) return { type: 'MODIFIED', object: obj }
     let prevMatch = false
     if (ev.prev !== undefined) {
-      try { prevMatch = match(this.decode(def, ev.prev)) } catch { prevMatch = false }
+      try { prevMatch = match(shared ? this.decodeShared(def, ev.prev) : this.decode(def, ev.prev)) } catch { prevMatch = false }
     }
     const nowMatch = match(obj)
     if (nowMatch) return { type: prevMatch ? 'MODIFIED' : 'ADDED', object: obj }

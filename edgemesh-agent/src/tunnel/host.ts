@@ -5,11 +5,11 @@ import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
 import type { Logger } from '@edgemesh/common'
 import { meshConnectionGater } from '../identity/gater.js'
 import { meshAuth, type MeshAuth, type MeshAuthInit } from '../identity/mesh-auth.js'
+import { coalescingTcp } from './coalescing-tcp.js'
 import { tunnelService, type TunnelService, type TunnelServiceInit } from './tunnel-service.js'
 
 export interface MeshNodeInit<T extends ServiceMap = Record<string, never>> {
@@ -77,7 +77,7 @@ export async function createMeshNode<T extends ServiceMap = Record<string, never
       listen: [...(init.listen ?? ['/ip4/0.0.0.0/tcp/0']), ...relays.map(r => `${r}/p2p-circuit`)],
       ...(init.announce !== undefined ? { announce: init.announce } : {})
     },
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [coalescingTcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     // yamux grants window on receipt, not on consumption, so a paused stream can still be sent a whole
     // window. The default window (16 MiB) exceeds the 4 MiB read-buffer cap and a slow consumer gets its

@@ -1,10 +1,21 @@
 import { Duplex } from 'node:stream'
 import type { Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 export interface StreamDuplexInit {
   onBytesIn?: (n: number) => void
   onBytesOut?: (n: number) => void
+  /**
+   * Bytes the Duplex buffers on each side. Reading: the libp2p stream is paused (and yamux stops granting
+   * window) only once this much is unread, so a busy reader is not paused for every frame. Writing: while a
+   * send waits for window, later writes queue up to this much and go out together as one muxer frame.
+   * Must stay well below yamux's read-buffer cap minus its window (4 MiB − 2 MiB, see host.ts).
+   * @default 262144
+   */
+  highWaterMark?: number
 }
+
+interface ChunkList { byteLength: number, [Symbol.iterator]: () => Iterator<Uint8Array> }
 
 /**
  * Adapts a libp2p stream to a Node Duplex so sockets can be piped through it. Backpressure both ways:
@@ -12,6 +23,7 @@ export interface StreamDuplexInit {
  * and writes wait for `drain`. `end()` half-closes the libp2p stream; the remote's FIN ends the readable side.
  */
 export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Duplex {
+  const hwm = init.highWaterMark ?? 256 * 1024
   let readEnded = false
   const endReadable = (): void => {
     if (readEnded) return
@@ -20,20 +32,33 @@ export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Du
     readEnded = true
     duplex.push(null)
   }
+  const send = (data: Uint8Array | Parameters<Stream['send']>[0], cb: (err?: Error | null) => void): void => {
+    try {
+      if (stream.send(data)) cb()
+      else stream.onDrain().then(() => { cb() }, cb)
+    } catch (err) {
+      cb(err as Error)
+    }
+  }
   const duplex = new Duplex({
     allowHalfOpen: true,
+    readableHighWaterMark: hwm,
+    writableHighWaterMark: hwm,
     read () {
       if (stream.readStatus === 'paused') stream.resume()
       endReadable()
     },
     write (chunk: Buffer, _enc, cb) {
-      try {
-        init.onBytesOut?.(chunk.byteLength)
-        if (stream.send(chunk)) cb()
-        else stream.onDrain().then(() => { cb() }, cb)
-      } catch (err) {
-        cb(err as Error)
-      }
+      init.onBytesOut?.(chunk.byteLength)
+      send(chunk, cb)
+    },
+    // Chunks queue here only while an earlier send waits for window; one send makes them one yamux frame,
+    // which Noise then cuts into full 64 KiB records instead of a full one and a sliver per chunk.
+    writev (chunks, cb) {
+      const list = new Uint8ArrayList()
+      for (const c of chunks) list.append(c.chunk as Buffer)
+      init.onBytesOut?.(list.byteLength)
+      send(list, cb)
     },
     final (cb) {
       stream.close().then(() => { cb() }, cb)
@@ -44,10 +69,14 @@ export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Du
       cb(err)
     }
   })
-  const onMessage = (evt: { data: Uint8Array | { subarray: () => Uint8Array } }): void => {
-    const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
+  const onMessage = (evt: { data: Uint8Array | ChunkList }): void => {
+    const data = evt.data
     init.onBytesIn?.(data.byteLength)
-    if (!duplex.push(data) && stream.readStatus === 'readable') stream.pause()
+    let more = true
+    // A message is a list of the muxer's frame payloads; handing them over one by one avoids concatenating.
+    if (data instanceof Uint8Array) more = duplex.push(data)
+    else for (const b of data) more = duplex.push(b)
+    if (!more && stream.readStatus === 'readable') stream.pause()
     if (stream.remoteWriteStatus !== 'writable') queueMicrotask(endReadable)
   }
   const onEnd = (): void => { endReadable() }

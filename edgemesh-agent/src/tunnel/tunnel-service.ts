@@ -287,7 +287,9 @@ export class TunnelService implements Startable {
 
 async function dialTcp (host: string, port: number, timeoutMs: number): Promise<Socket> {
   return await new Promise<Socket>((resolve, reject) => {
-    const s = netConnect({ host, port, allowHalfOpen: true })
+    // The Duplex feeds this socket up to 256 KiB at a time; with the default 16 KiB mark every chunk would pause
+    // the pipe and wait for 'drain'.
+    const s = netConnect({ host, port, allowHalfOpen: true, writableHighWaterMark: 256 * 1024 })
     const t = setTimeout(() => { s.destroy(); reject(new Error(`timed out after ${timeoutMs} ms`)) }, timeoutMs)
     s.once('connect', () => { clearTimeout(t); resolve(s) })
     s.once('error', (err) => { clearTimeout(t); reject(err) })

@@ -90,7 +90,9 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
     const hasBody = ctx.req.headers['content-length'] !== undefined && ctx.req.headers['content-length'] !== '0' || ctx.req.headers['transfer-encoding'] !== undefined
     const fmt = hasBody || r.verb === 'patch' ? bodyFormat(ctx.req.headers['content-type'], ctx.req.method ?? 'GET') : { format: 'json' as const }
     patchType = fmt.patchType
-    body = decodeBody(await readBody(ctx.req, ctx.bodyLimit, ctx.signal), fmt.format)
+    // No abort signal: a client that goes away ends the body stream itself, and asking for
+    // ctx.signal would create a controller per write request.
+    body = decodeBody(await readBody(ctx.req, ctx.bodyLimit), fmt.format)
     if ((r.verb === 'create' || r.verb === 'update') && !isPlainObject(body)) throw badRequest('the request body must be a JSON or YAML object')
     if (r.verb === 'patch' && body === undefined) throw badRequest('the patch body is empty')
   }
@@ -139,14 +141,14 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
         return
       }
       if (name !== undefined) throw new ApiError('MethodNotAllowed', `POST is not supported on a named ${def.resource} object`)
-      const obj = await st.create(def, ns, body, opts)
+      const obj = await st.create(def, ns, body, { ...opts, bodyOwned: true })
       respondObject(ctx, 201, def, obj, format, include, warningHeaders(warnings))
       return
     }
     case 'update': {
       const opts = wopts()
       if (r.subresource === 'scale') { sendJson(ctx.res, 200, await st.updateScale(def, ns, name!, body, opts), warningHeaders(warnings)); return }
-      const obj = await st.update(def, ns, name!, body, { ...opts, subresource: r.subresource === 'status' ? 'status' : undefined })
+      const obj = await st.update(def, ns, name!, body, { ...opts, bodyOwned: true, subresource: r.subresource === 'status' ? 'status' : undefined })
       respondObject(ctx, 200, def, obj, format, include, warningHeaders(warnings))
       return
     }
@@ -188,7 +190,8 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
 }
 
 function deleteOptions (q: URLSearchParams, body: unknown): DeleteOpts & { dryRun: boolean } {
-  const parsed = DeleteOptionsSchema.safeParse(body ?? {})
+  // Most deletes carry no body; skip the schema for them.
+  const parsed = body === undefined || body === null ? { success: true as const, data: {} as z.infer<typeof DeleteOptionsSchema> } : DeleteOptionsSchema.safeParse(body)
   if (!parsed.success) throw badRequest(`invalid DeleteOptions: ${parsed.error.issues.map(i => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`)
   const o = parsed.data
   const qp = q.get('propagationPolicy')

@@ -40,14 +40,14 @@ export async function serveWatch (ctx: RequestContext, def: ResourceDefinition, 
   ctx.metrics.watchStarted()
   let headerSent = false
   const encode = (ev: WatchEvent): string => {
-    if (format.kind !== 'table' || ev.type === 'BOOKMARK' || ev.type === 'ERROR') return JSON.stringify(ev)
+    if (format.kind !== 'table' || ev.type === 'BOOKMARK' || ev.type === 'ERROR') return ctx.storage.watchEventJson(ev)
     const obj = ev.object
     const table = toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, { now: new Date(), include, version: format.version, noHeaders: headerSent })
     headerSent = true
     return JSON.stringify({ type: ev.type, object: table })
   }
   try {
-    for await (const ev of ctx.storage.watch(def, namespace, { labelSelector, fieldSelector, resourceVersion, allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', signal })) {
+    for await (const ev of ctx.storage.watch(def, namespace, { labelSelector, fieldSelector, resourceVersion, allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', signal, shared: true })) {
       if (signal.aborted || ctx.res.destroyed) break
       if (!ctx.res.write(encode(ev as WatchEvent<KubeObject>) + '\n')) await drain(ctx)
     }
