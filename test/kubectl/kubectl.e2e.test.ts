@@ -124,6 +124,22 @@ describe.skipIf(missing !== undefined)('kubectl against cloudcore', () => {
     expect(d.spec.template.spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['main', 'sidecar'])
   })
 
+  it('apply --server-side creates and then updates an object, recording the field manager', async () => {
+    const cm = (v: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: "${v}"}\n`
+    expect(await k.ok(['apply', '--server-side', '-f', '-'], cm('1'))).toContain('configmap/ssa serverside-applied')
+    expect(await k.ok(['apply', '--server-side', '-f', '-'], cm('2'))).toContain('configmap/ssa serverside-applied')
+    const live = await k.json(['get', 'configmap', 'ssa', '--show-managed-fields'])
+    expect(live.data).toEqual({ a: '2' })
+    expect(live.metadata.managedFields.map((m: { manager: string, operation: string }) => `${m.manager}/${m.operation}`)).toContain('kubectl/Apply')
+  })
+
+  it('strict field validation rejects an unknown field and stores nothing', async () => {
+    const r = await k.run(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\nbogus: 1\n')
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain('unknown field "bogus"')
+    expect((await k.run(['get', 'configmap', 'bad'])).stderr).toContain('NotFound')
+  })
+
   it('scale sets the replica count through the scale subresource', async () => {
     await k.ok(['apply', '-f', '-'], deployment('scaled', 'nginx:1.27'))
     expect(await k.ok(['scale', 'deploy', 'scaled', '--replicas=4'])).toContain('deployment.apps/scaled scaled')
