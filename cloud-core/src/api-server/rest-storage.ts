@@ -7,6 +7,7 @@ import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from
 import { deepClone, generateName, isPlainObject, jsonEqual, specOf, timestamp, validateMetadataShape, validateName } from './object-meta.js'
 import { fallbackPatcher, type Patcher } from './patcher.js'
 import { combine, fieldMatcher, labelMatcher, type Matcher } from './selectors.js'
+import { WatchFeed, type FeedSink } from './watch-feed.js'
 import type { DeleteOpts, FieldCause, ListOpts, ObjectClient, PatchSchema, PatchType, RequestUser, ResourceDefinition, SchemaValidator, StrategyContext } from './types.js'
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
@@ -156,6 +157,10 @@ export class RestStorage {
   private readonly decoded: FifoCache<KubeObject>
   /** Serialised form of shared watch objects, so N watchers stringify an object once. */
   private readonly serialised = new WeakMap<KubeObject, string>()
+  /** The last shared decode, by identity of the store entry. */
+  private lastShared?: { def: ResourceDefinition, entry: StoreEntry, obj: KubeObject }
+  /** Shared store watches by key prefix (see StorageWatchOpts.shared). */
+  private readonly feeds = new Map<string, WatchFeed>()
   /** Namespace name → monotonic time (ms) until which it is known to accept new content. */
   private readonly usableNamespaces = new Map<string, number>()
   /** Bumped around every namespace write (see writing()). */
@@ -668,23 +673,23 @@ export class RestStorage {
         if (queue.size === 0) queue.push({ type: 'BOOKMARK', object: { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { resourceVersion: String(lastRev) } } })
       }, this.bookmarkIntervalMs)
       : undefined
-    const pump = (async () => {
-      try {
-        for await (const ev of this.store.watch(prefix, { afterRevision: startRev, signal: ac.signal })) {
-          lastRev = ev.entry.modRevision
-          const out = this.translate(def, ev, match, opts.shared === true)
-          if (out === undefined) continue
-          if (queue.size >= this.watchQueueLimit) {
-            queue.push({ type: 'ERROR', object: expired(`watch fell more than ${this.watchQueueLimit} events behind; relist and watch again`).toStatus() as unknown as KubeObject })
-            queue.end()
-            ac.abort()
-            return
-          }
-          queue.push(out)
+    const shared = opts.shared === true
+    const sink: FeedSink = {
+      afterRevision: startRev,
+      event: (ev) => {
+        lastRev = ev.entry.modRevision
+        const out = this.translate(def, ev, match, shared)
+        if (out === undefined) return true
+        if (queue.size >= this.watchQueueLimit) {
+          queue.push({ type: 'ERROR', object: expired(`watch fell more than ${this.watchQueueLimit} events behind; relist and watch again`).toStatus() as unknown as KubeObject })
+          queue.end()
+          return false
         }
-        queue.end()
-      } catch (err) {
-        if (ac.signal.aborted) { queue.end(); return }
+        queue.push(out)
+        return true
+      },
+      end: () => { queue.end() },
+      fail: (err) => {
         if (hasCode(err, 'STORE_COMPACTED')) {
           queue.push({ type: 'ERROR', object: expired(`too old resource version: ${startRev} (${String((err as { compactedRevision?: number }).compactedRevision ?? '')})`).toStatus() as unknown as KubeObject })
           queue.end()
@@ -692,7 +697,33 @@ export class RestStorage {
         }
         queue.fail(err)
       }
-    })()
+    }
+    let feed: WatchFeed | undefined
+    let pump: Promise<void> | undefined
+    if (shared && !opts.signal.aborted) {
+      feed = this.feeds.get(prefix)
+      if (feed === undefined || feed.isClosed) {
+        feed = new WatchFeed(this.store, prefix, sink, f => { if (this.feeds.get(prefix) === f) this.feeds.delete(prefix) })
+        this.feeds.set(prefix, feed)
+      } else if (feed.canJoin(startRev)) {
+        feed.join(sink)
+      } else {
+        feed = undefined
+      }
+    }
+    if (feed === undefined) {
+      pump = (async () => {
+        try {
+          for await (const ev of this.store.watch(prefix, { afterRevision: startRev, signal: ac.signal })) {
+            if (!sink.event(ev)) { ac.abort(); return }
+          }
+          queue.end()
+        } catch (err) {
+          if (ac.signal.aborted) { queue.end(); return }
+          sink.fail(err)
+        }
+      })()
+    }
     try {
       if (opts.signal.aborted) return
       yield * queue
@@ -700,6 +731,7 @@ export class RestStorage {
       opts.signal.removeEventListener('abort', onAbort)
       if (timer !== undefined) clearInterval(timer)
       ac.abort()
+      feed?.leave(sink)
       await pump
     }
   }
@@ -709,6 +741,15 @@ export class RestStorage {
    * immutable value: a key's modRevision changes on every write, deletes included.
    */
   private decodeShared (def: ResourceDefinition, entry: StoreEntry): KubeObject {
+    // A feed hands the same entry object to each of its watchers in turn: skip building the key.
+    const last = this.lastShared
+    if (last !== undefined && last.entry === entry && last.def === def) return last.obj
+    const obj = this.decodeSharedByKey(def, entry)
+    this.lastShared = { def, entry, obj }
+    return obj
+  }
+
+  private decodeSharedByKey (def: ResourceDefinition, entry: StoreEntry): KubeObject {
     const id = `${def.group}/${def.version}/${def.kind}\n${entry.modRevision}\n${entry.key}`
     let obj = this.decoded.get(id)
     if (obj === undefined) {

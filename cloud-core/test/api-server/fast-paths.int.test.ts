@@ -94,6 +94,66 @@ describe('shared watch events', () => {
   })
 })
 
+describe('shared store watches', () => {
+  it('serves shared watchers of one prefix from a single store watch', async () => {
+    core = await testCore()
+    const watch = vi.spyOn(core.store, 'watch')
+    const rv = String(await core.store.revision())
+    const acs = [new AbortController(), new AbortController(), new AbortController()]
+    const runs = acs.map(ac => take(core!.storage.watch(cmDef(core!), 'default', { resourceVersion: rv, signal: ac.signal, shared: true }), 1, ac))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await core.client.create(inDefault, cm('a'))
+    const got = await Promise.all(runs)
+    expect(got.map(evs => evs.map(e => `${e.type}:${e.object.metadata.name}`))).toEqual([['ADDED:a'], ['ADDED:a'], ['ADDED:a']])
+    expect(watch).toHaveBeenCalledTimes(1)
+  })
+
+  it('gives a shared watcher that starts behind the running feed every event since its revision', async () => {
+    core = await testCore()
+    const rv = String(await core.store.revision())
+    const first = new AbortController()
+    const early = take(core.storage.watch(cmDef(core), 'default', { resourceVersion: rv, signal: first.signal, shared: true }), 2, first)
+    await core.client.create(inDefault, cm('a'))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    const second = new AbortController()
+    const late = take(core.storage.watch(cmDef(core), 'default', { resourceVersion: rv, signal: second.signal, shared: true }), 2, second)
+    await core.client.create(inDefault, cm('b'))
+    expect((await late).map(e => `${e.type}:${e.object.metadata.name}`)).toEqual(['ADDED:a', 'ADDED:b'])
+    expect((await early).map(e => `${e.type}:${e.object.metadata.name}`)).toEqual(['ADDED:a', 'ADDED:b'])
+  })
+
+  it('ends a shared watch from a compacted revision with an ERROR 410 event', async () => {
+    core = await testCore()
+    const a = await core.client.create(inDefault, cm('a'))
+    await core.client.patch(inDefault, 'a', 'merge', { data: { a: '2' } })
+    await core.store.compact(await core.store.revision())
+    const ac = new AbortController()
+    const evs = await take(core.storage.watch(cmDef(core), 'default', { resourceVersion: String(Number(a.metadata.resourceVersion) - 1), signal: ac.signal, shared: true }), 1, ac)
+    expect(evs[0]!.type).toBe('ERROR')
+    expect((evs[0]!.object as unknown as { code: number }).code).toBe(410)
+  })
+
+  it('cuts off a shared watcher that stops reading while the others keep receiving', async () => {
+    core = await testCore({ watchQueueLimit: 3 })
+    const rv = String(await core.store.revision())
+    const stuckAc = new AbortController()
+    const stuck = core.storage.watch(cmDef(core), 'default', { resourceVersion: rv, signal: stuckAc.signal, shared: true })
+    const first = stuck.next() // starts the watch; nothing more is read until the end
+    const readerAc = new AbortController()
+    const reader = take(core.storage.watch(cmDef(core), 'default', { resourceVersion: rv, signal: readerAc.signal, shared: true }), 6, readerAc)
+    for (let i = 0; i < 6; i++) {
+      await core.client.create(inDefault, cm(`c${i}`))
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    expect((await reader).map(e => e.object.metadata.name)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5'])
+    const seen: string[] = [(await first).value!.type]
+    for await (const ev of stuck) seen.push(ev.type)
+    expect(seen.at(-1)).toBe('ERROR')
+    expect(seen.length).toBeLessThan(6)
+    stuckAc.abort()
+  })
+})
+
 describe('namespace existence cache', () => {
   it('reads a namespace once for back-to-back creates in it', async () => {
     core = await testCore({ namespaceCacheMs: 60_000 })
