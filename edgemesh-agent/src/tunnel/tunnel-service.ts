@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net'
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import { setMaxListeners } from 'node:events'
@@ -289,7 +289,7 @@ async function dialTcp (host: string, port: number, timeoutMs: number): Promise<
   return await new Promise<Socket>((resolve, reject) => {
     // The Duplex feeds this socket up to 256 KiB at a time; with the default 16 KiB mark every chunk would pause
     // the pipe and wait for 'drain'.
-    const s = netConnect({ host, port, allowHalfOpen: true, writableHighWaterMark: 256 * 1024 })
+    const s = netConnect({ host, port, allowHalfOpen: true, writableHighWaterMark: 256 * 1024 } as NetConnectOpts)
     const t = setTimeout(() => { s.destroy(); reject(new Error(`timed out after ${timeoutMs} ms`)) }, timeoutMs)
     s.once('connect', () => { clearTimeout(t); resolve(s) })
     s.once('error', (err) => { clearTimeout(t); reject(err) })

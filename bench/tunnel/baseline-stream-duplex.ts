@@ -1,20 +1,12 @@
+// The Duplex adapter as it was before the throughput work (one send per write, 16 KiB buffers, joined
+// reads), kept only so bench/tunnel/run.ts can measure before and after in the same run. Not used by the agent.
 import { Duplex } from 'node:stream'
 import type { Stream } from '@libp2p/interface'
 
 export interface StreamDuplexInit {
   onBytesIn?: (n: number) => void
   onBytesOut?: (n: number) => void
-  /**
-   * Bytes the Duplex buffers on each side. Reading: the libp2p stream is paused (and yamux stops granting
-   * window) only once this much is unread, so a busy reader is not paused for every frame. Writing: while a
-   * send waits for window, later writes queue up to this much and go out together as one muxer frame.
-   * Must stay well below yamux's read-buffer cap minus its window (4 MiB − 2 MiB, see host.ts).
-   * @default 262144
-   */
-  highWaterMark?: number
 }
-
-interface ChunkList { byteLength: number, [Symbol.iterator]: () => Iterator<Uint8Array> }
 
 /**
  * Adapts a libp2p stream to a Node Duplex so sockets can be piped through it. Backpressure both ways:
@@ -22,7 +14,6 @@ interface ChunkList { byteLength: number, [Symbol.iterator]: () => Iterator<Uint
  * and writes wait for `drain`. `end()` half-closes the libp2p stream; the remote's FIN ends the readable side.
  */
 export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Duplex {
-  const hwm = init.highWaterMark ?? 256 * 1024
   let readEnded = false
   const endReadable = (): void => {
     if (readEnded) return
@@ -31,39 +22,20 @@ export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Du
     readEnded = true
     duplex.push(null)
   }
-  const send = (data: Uint8Array | Parameters<Stream['send']>[0], cb: (err?: Error | null) => void): void => {
-    try {
-      if (stream.send(data)) cb()
-      else stream.onDrain().then(() => { cb() }, cb)
-    } catch (err) {
-      cb(err as Error)
-    }
-  }
   const duplex = new Duplex({
     allowHalfOpen: true,
-    readableHighWaterMark: hwm,
-    writableHighWaterMark: hwm,
     read () {
       if (stream.readStatus === 'paused') stream.resume()
       endReadable()
     },
     write (chunk: Buffer, _enc, cb) {
-      init.onBytesOut?.(chunk.byteLength)
-      send(chunk, cb)
-    },
-    // Chunks queue here only while an earlier send waits for window; one send makes them one yamux frame,
-    // which Noise then cuts into full 64 KiB records instead of a full one and a sliver per chunk.
-    writev (chunks, cb) {
-      let n = 0
-      const bufs: Uint8Array[] = []
-      for (const c of chunks) {
-        const b = c.chunk as Buffer
-        n += b.byteLength
-        bufs.push(b)
+      try {
+        init.onBytesOut?.(chunk.byteLength)
+        if (stream.send(chunk)) cb()
+        else stream.onDrain().then(() => { cb() }, cb)
+      } catch (err) {
+        cb(err as Error)
       }
-      init.onBytesOut?.(n)
-      // One contiguous buffer: yamux and Noise both slice it, and slicing a list of 64 KiB pieces copies.
-      send(Buffer.concat(bufs, n), cb)
     },
     final (cb) {
       stream.close().then(() => { cb() }, cb)
@@ -74,14 +46,10 @@ export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Du
       cb(err)
     }
   })
-  const onMessage = (evt: { data: Uint8Array | ChunkList }): void => {
-    const data = evt.data
+  const onMessage = (evt: { data: Uint8Array | { subarray: () => Uint8Array } }): void => {
+    const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
     init.onBytesIn?.(data.byteLength)
-    let more = true
-    // A message is a list of the muxer's frame payloads; handing them over one by one avoids concatenating.
-    if (data instanceof Uint8Array) more = duplex.push(data)
-    else for (const b of data) more = duplex.push(b)
-    if (!more && stream.readStatus === 'readable') stream.pause()
+    if (!duplex.push(data) && stream.readStatus === 'readable') stream.pause()
     if (stream.remoteWriteStatus !== 'writable') queueMicrotask(endReadable)
   }
   const onEnd = (): void => { endReadable() }
