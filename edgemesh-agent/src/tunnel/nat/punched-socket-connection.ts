@@ -40,10 +40,17 @@ export class PunchedSocketConnection extends AbstractMultiaddrConnection {
   sendData (data: Parameters<AbstractMultiaddrConnection['sendData']>[0]): { sentBytes: number, canSendMore: boolean } {
     let sentBytes = 0
     let canSendMore = true
-    for (const buf of data) {
-      sentBytes += buf.byteLength
-      canSendMore = this.socket.write(buf)
-      if (!canSendMore) break
+    // Noise hands over [length, ciphertext] pairs: corking sends them as one writev instead of a
+    // syscall and a TCP segment per 2-byte length prefix (see coalescing-tcp.ts for the measurement).
+    this.socket.cork()
+    try {
+      for (const buf of data) {
+        sentBytes += buf.byteLength
+        canSendMore = this.socket.write(buf)
+        if (!canSendMore) break
+      }
+    } finally {
+      this.socket.uncork()
     }
     return { sentBytes, canSendMore }
   }
