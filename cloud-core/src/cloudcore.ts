@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
-import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
+import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, sleep, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
 import { createApiCore, type ApiCore } from './api-server/api-core.js'
 import type { Patcher } from './api-server/patcher.js'
@@ -13,7 +13,7 @@ import type { CloudCoreConfig } from './config.js'
 import { createControllerManager, type ControllerManager } from './controllers/index.js'
 import { applyCrd, OpenApiPublisher, openApiPatchSchema, openApiValidator, removeCrd, SchemaIndex } from './openapi/index.js'
 import { applyPatch } from './patch/index.js'
-import { createStore, type Store } from './store/index.js'
+import { createStore } from './store/index.js'
 
 /** Namespaces every cluster has (kube-apiserver creates the same four). */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
@@ -198,7 +198,8 @@ class CrdRegistrar implements Startable {
         } catch (err) {
           if (ac.signal.aborted) return
           this.log.warn({ err }, 'CRD watch failed; restarting')
-          await new Promise(resolve => setTimeout(resolve, 500))
+          // Abortable, so stop() does not wait out the backoff.
+          await sleep(500, ac.signal).catch(() => {})
         }
       }
     })()
@@ -217,7 +218,6 @@ class DefaultCloudCore implements CloudCore {
   private readonly log: Logger
   private readonly ownsLogger: boolean
   private parts: Startable[] = []
-  private store?: Store
   private server?: ApiServer
   private apiCore?: ApiCore
   private clusterPki?: ClusterPki
@@ -272,7 +272,6 @@ class DefaultCloudCore implements CloudCore {
 
     const store = createStore(cfg.store, { logger: componentLogger(this.log, 'store') })
     await store.start()
-    this.store = store
     const started: Startable[] = [store]
     try {
       const index = new SchemaIndex()
@@ -335,7 +334,6 @@ class DefaultCloudCore implements CloudCore {
     } catch (err) {
       this.server = undefined
       this.apiCore = undefined
-      this.store = undefined
       await stopAll(started).catch(() => {})
       throw err
     }
@@ -377,7 +375,6 @@ class DefaultCloudCore implements CloudCore {
     this.parts = []
     this.server = undefined
     this.apiCore = undefined
-    this.store = undefined
     this.controllers = undefined
     try {
       await stopAll(parts)

@@ -174,22 +174,25 @@ async function issue (ca: CertificateAuthority, subject: CertSubject, publicKey:
 }
 
 function subjectFromCsr (csr: x509.Pkcs10CertificateRequest): CertSubject {
-  const s: CertSubject = { commonName: '', organizations: [], dnsNames: [], ipAddresses: [], uris: [] }
-  for (const rdn of csr.subjectName.toJSON()) {
-    for (const [k, v] of Object.entries(rdn)) {
-      if (k === 'CN') s.commonName = v[0] ?? ''
-      if (k === 'O') s.organizations!.push(...v)
-    }
-  }
   const ext = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension)
-  for (const n of ext?.names.toJSON() ?? []) addSan(s, n)
-  return s
+  return readSubject(csr.subjectName, ext)
 }
 
-function addSan (s: CertSubject, n: x509.JsonGeneralName): void {
-  if (n.type === 'dns') s.dnsNames!.push(n.value)
-  else if (n.type === 'ip') s.ipAddresses!.push(n.value)
-  else if (n.type === 'url') s.uris!.push(n.value)
+/** CN, O= and the DNS/IP/URI SANs of a CSR or certificate, every list present. */
+function readSubject (name: x509.Name, san: x509.SubjectAlternativeNameExtension | null | undefined): Required<CertSubject> {
+  const s: Required<CertSubject> = { commonName: '', organizations: [], dnsNames: [], ipAddresses: [], uris: [] }
+  for (const rdn of name.toJSON()) {
+    for (const [k, v] of Object.entries(rdn)) {
+      if (k === 'CN') s.commonName = v[0] ?? ''
+      if (k === 'O') s.organizations.push(...v)
+    }
+  }
+  for (const n of san?.names.toJSON() ?? []) {
+    if (n.type === 'dns') s.dnsNames.push(n.value)
+    else if (n.type === 'ip') s.ipAddresses.push(n.value)
+    else if (n.type === 'url') s.uris.push(n.value)
+  }
+  return s
 }
 
 /** Reads the fields that identity checks need. Throws CERT_INVALID on garbage. */
@@ -200,20 +203,8 @@ export function certInfo (certPem: string): CertInfo {
   } catch (err) {
     throw new CertificateError('CERT_INVALID', 'cannot parse certificate', { cause: err })
   }
-  const s: CertSubject = { commonName: '', organizations: [], dnsNames: [], ipAddresses: [], uris: [] }
-  for (const rdn of cert.subjectName.toJSON()) {
-    for (const [k, v] of Object.entries(rdn)) {
-      if (k === 'CN') s.commonName = v[0] ?? ''
-      if (k === 'O') s.organizations!.push(...v)
-    }
-  }
-  for (const n of cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? []) addSan(s, n)
   return {
-    commonName: s.commonName,
-    organizations: s.organizations!,
-    dnsNames: s.dnsNames!,
-    ipAddresses: s.ipAddresses!,
-    uris: s.uris!,
+    ...readSubject(cert.subjectName, cert.getExtension(x509.SubjectAlternativeNameExtension)),
     serialNumber: cert.serialNumber,
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,

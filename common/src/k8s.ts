@@ -60,3 +60,6 @@ export function parseApiVersion (apiVersion: string): { group: string, version: 
   const i = apiVersion.indexOf('/')
   return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) }
 }
+
+/** The syntax of a Kubernetes resource.Quantity string: `500m`, `1.5Gi`, `2e3`, `128974848`. */
+export const QUANTITY_PATTERN = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/

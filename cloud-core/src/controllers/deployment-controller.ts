@@ -1,5 +1,6 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js'
+import { timestamp } from '../api-server/object-meta.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { ReconcileLoop } from './base-controller.js'
 import type { Informer, InformerFactory } from './informer.js'
@@ -28,7 +29,7 @@ const revisionOf = (rs: ReplicaSet): number => Number(rs.metadata.annotations?.[
 const specReplicas = (rs: ReplicaSet): number => rs.spec.replicas ?? 1
 const sum = (rss: readonly ReplicaSet[], f: (rs: ReplicaSet) => number): number => rss.reduce((n, rs) => n + f(rs), 0)
 const byAge = (a: ReplicaSet, b: ReplicaSet): number => (a.metadata.creationTimestamp ?? '') < (b.metadata.creationTimestamp ?? '') ? -1 : (a.metadata.creationTimestamp ?? '') > (b.metadata.creationTimestamp ?? '') ? 1 : (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '')
-const nowIso = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+const nowIso = (): string => timestamp(new Date())
 
 /**
  * Rolls Deployments out through ReplicaSets: one ReplicaSet per distinct pod template (named by its

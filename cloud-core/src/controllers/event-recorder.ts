@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { apiVersionOf, parseApiVersion, type KubeObject, type Logger } from '@edgemesh/common'
+import type { KubeObject, Logger } from '@edgemesh/common'
 import type { ObjectClient } from '../api-server/types.js'
 import { EVENTS, inNamespace, type Event } from './k8s.js'
 
@@ -10,13 +10,12 @@ export class EventRecorder {
   async record (obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fallback?: { apiVersion: string, kind: string }): Promise<void> {
     const now = new Date().toISOString()
     const ns = obj.metadata.namespace ?? 'default'
-    const gv = parseApiVersion(obj.apiVersion ?? fallback?.apiVersion ?? 'v1')
     const ev: Event = {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: `${obj.metadata.name ?? 'unknown'}.${randomBytes(8).toString('hex')}`, namespace: ns },
       involvedObject: {
-        apiVersion: apiVersionOf(gv),
+        apiVersion: obj.apiVersion ?? fallback?.apiVersion ?? 'v1',
         kind: obj.kind ?? fallback?.kind,
         name: obj.metadata.name,
         namespace: obj.metadata.namespace,

@@ -99,8 +99,9 @@ export class GarbageCollector extends ReconcileLoop {
       return undefined
     }
     if (obj.metadata.deletionTimestamp !== undefined && fins.includes(FOREGROUND_FINALIZER)) {
-      const blocking = this.dependentsOf(obj).filter(d => d.obj.metadata.ownerReferences?.some(r => r.uid === obj.metadata.uid && r.blockOwnerDeletion === true))
-      for (const d of this.dependentsOf(obj)) {
+      const dependents = this.dependentsOf(obj)
+      const blocking = dependents.filter(d => d.obj.metadata.ownerReferences?.some(r => r.uid === obj.metadata.uid && r.blockOwnerDeletion === true))
+      for (const d of dependents) {
         if (d.obj.metadata.deletionTimestamp !== undefined) continue
         await this.deleteQuietly(d.ref, d.obj, 'Foreground')
       }

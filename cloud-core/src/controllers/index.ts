@@ -72,15 +72,15 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
   return {
     async start () {
       if (started) return
-      await startAll([...loops.values()])
+      // The factory is a part of its own, so a controller that fails to start does not leave watches running.
+      await startAll([informers, ...loops.values()])
       started = true
       logger.info({ controllers: [...loops.keys()] }, 'controllers started')
     },
     async stop () {
       if (!started) return
       started = false
-      await stopAll([...loops.values()])
-      await informers.stop()
+      await stopAll([informers, ...loops.values()])
     },
     isStarted: () => started,
     waitForSync: async signal => { await informers.waitForSync(signal) },

@@ -78,6 +78,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Startable {
 
   async waitForSync (signal?: AbortSignal): Promise<void> {
     if (this.synced) return
+    if (signal?.aborted === true) throw new ControllerError('CONTROLLER_NOT_SYNCED', `informer for ${this.init.ref.resource} did not sync`)
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => reject(new ControllerError('CONTROLLER_NOT_SYNCED', `informer for ${this.init.ref.resource} did not sync`))
       signal?.addEventListener('abort', onAbort, { once: true })

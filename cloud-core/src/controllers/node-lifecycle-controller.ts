@@ -1,5 +1,6 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js'
+import { timestamp } from '../api-server/object-meta.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { toleratesTaint } from '../scheduler/predicates.js'
 import { ReconcileLoop } from './base-controller.js'
@@ -26,7 +27,7 @@ export interface NodeLifecycleControllerComponents {
   informers: InformerFactory
 }
 
-const nowIso = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+const nowIso = (): string => timestamp(new Date())
 
 /** Edge nodes keep their pods when the cloud loses sight of them: that is node autonomy. */
 export function isEdgeNode (node: Node): boolean {

@@ -24,10 +24,7 @@ function fnv1a32 (s: string): number {
  * plus the collision count, encoded in the vowel-free alphabet upstream uses so it never spells words.
  */
 export function podTemplateHash (template: PodTemplateSpec, collisionCount?: number): string {
-  const labels = { ...(template.metadata?.labels ?? {}) }
-  delete labels['pod-template-hash']
-  const t = { ...template, metadata: { ...(template.metadata ?? {}), labels } }
-  let n = fnv1a32(canonicalJson(t) + (collisionCount !== undefined ? `#${collisionCount}` : ''))
+  let n = fnv1a32(canonicalTemplate(template) + (collisionCount !== undefined ? `#${collisionCount}` : ''))
   let out = ''
   do {
     out += ALPHABET[n % ALPHABET.length]
@@ -38,5 +35,13 @@ export function podTemplateHash (template: PodTemplateSpec, collisionCount?: num
 
 /** Whether two templates are the same apart from the hash label. */
 export function templatesEqual (a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  return podTemplateHash(a ?? {}) === podTemplateHash(b ?? {})
+  // Compare the canonical text, not the 32-bit hash: a hash collision must not hide a template change.
+  return canonicalTemplate(a ?? {}) === canonicalTemplate(b ?? {})
+}
+
+/** Canonical JSON of a template without its pod-template-hash label. */
+function canonicalTemplate (template: PodTemplateSpec): string {
+  const labels = { ...(template.metadata?.labels ?? {}) }
+  delete labels['pod-template-hash']
+  return canonicalJson({ ...template, metadata: { ...(template.metadata ?? {}), labels } })
 }

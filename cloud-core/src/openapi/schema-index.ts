@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
-import type { GroupVersionKind } from '@edgemesh/common'
+import { parseApiVersion, type GroupVersionKind } from '@edgemesh/common'
 import { decodeModule, typeExpressionSchema, type DecodedModule, type DecodedType } from './dts-decoder.js'
 import { OpenApiError } from './errors.js'
 import { PATCH_STRATEGIES } from './patch-strategies.js'
@@ -232,9 +232,7 @@ function typeSchema (t: DecodedType, ref: (name: string) => JSONSchema | undefin
   const schema: JSONSchema = { type: 'object', properties }
   if (required.length > 0) schema.required = required
   if (apiVersion !== undefined && kind !== undefined) {
-    const slash = apiVersion.indexOf('/')
-    const group = slash < 0 ? '' : apiVersion.slice(0, slash)
-    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1)
+    const { group, version } = parseApiVersion(apiVersion)
     schema['x-kubernetes-group-version-kind'] = [{ group, kind, version }]
   }
   return withDescription(schema, t.description)

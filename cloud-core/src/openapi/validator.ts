@@ -1,4 +1,5 @@
-import type { GroupVersionKind } from '@edgemesh/common'
+import { QUANTITY_PATTERN, type GroupVersionKind } from '@edgemesh/common'
+import { isPlainObject } from '../api-server/object-meta.js'
 import type { FieldCause, SchemaValidationResult, SchemaValidator } from '../api-server/types.js'
 import { componentRef, type JSONSchema } from './schema-types.js'
 import type { SchemaIndex } from './schema-index.js'
@@ -47,10 +48,6 @@ function show (value: unknown): string {
   } catch {
     return `"${describe(value)}"`
   }
-}
-
-function isPlainObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /**
@@ -125,6 +122,10 @@ export class OpenApiValidator implements SchemaValidator {
     }
     if (s.format === 'quantity') {
       if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) this.typeError(w, path, value, 'string or number (quantity)')
+      // A malformed quantity stored once would make every later scheduling pass throw on it.
+      else if (typeof value === 'string' && !QUANTITY_PATTERN.test(value.trim())) {
+        this.problem(w, { field: path, reason: 'FieldValueInvalid', message: `Invalid value: "${value}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` })
+      }
       return
     }
     switch (s.type) {

@@ -19,7 +19,15 @@ const operation = z.discriminatedUnion('op', [
 
 export type JsonPatchOperation = z.infer<typeof operation>
 
-const operations = z.array(operation)
+/** kube-apiserver's cap on operations in one JSON patch. */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000
+/**
+ * Bytes (as JSON) that `copy` operations may duplicate in one patch. Without a cap, each `copy` of the
+ * root into itself doubles the document: ~40 operations in a tiny body exhaust memory.
+ */
+export const MAX_JSON_PATCH_COPY_BYTES = 8 * 1024 * 1024
+
+const operations = z.array(operation).max(MAX_JSON_PATCH_OPERATIONS)
 
 /** Validates a decoded request body as a JSON patch; throws PATCH_INVALID naming the first bad operation. */
 export function parseJsonPatch (body: unknown): JsonPatchOperation[] {
@@ -61,7 +69,8 @@ function arrayIndex (arr: JsonValue[], token: string, pointer: string, allowEnd:
 }
 
 /** The working document lives in a box so that operations on the root ("") can replace it. */
-interface Box { root: JsonValue }
+/** The document being patched, and how many bytes `copy` has duplicated so far. */
+interface Box { root: JsonValue, copiedBytes?: number }
 
 function resolve (box: Box, tokens: readonly string[]): JsonValue | undefined {
   let cur: JsonValue | undefined = box.root
@@ -131,7 +140,13 @@ function applyOne (box: Box, op: JsonPatchOperation): void {
       add(box, op.path, remove(box, op.from))
       break
     }
-    case 'copy': add(box, op.path, clone(get(box, op.from))); break
+    case 'copy': {
+      const value = get(box, op.from)
+      box.copiedBytes = (box.copiedBytes ?? 0) + JSON.stringify(value).length
+      if (box.copiedBytes > MAX_JSON_PATCH_COPY_BYTES) throw invalidPatch(`copy operations would duplicate more than ${MAX_JSON_PATCH_COPY_BYTES} bytes`, op.path)
+      add(box, op.path, clone(value))
+      break
+    }
     case 'test': {
       const actual = resolve(box, parsePointer(op.path))
       if (actual === undefined || !deepEqual(actual, op.value)) {

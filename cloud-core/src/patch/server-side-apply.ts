@@ -1,8 +1,9 @@
-import type { GroupVersionKind } from '@edgemesh/common'
+import { apiVersionOf, type GroupVersionKind } from '@edgemesh/common'
+import { timestamp } from '../api-server/object-meta.js'
 import type { PatchSchema } from '../api-server/types.js'
 import { ApplyConflictError, invalidPatch } from './errors.js'
 import type { FieldConflict } from './errors.js'
-import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathString, removeAt, valueAt } from './field-set.js'
+import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt } from './field-set.js'
 import type { FieldPath, FieldSet, FieldsV1 } from './field-set.js'
 import { clone, deepEqual, isObject, put } from './json-value.js'
 import type { JsonObject, JsonValue } from './json-value.js'
@@ -63,12 +64,6 @@ export const BEFORE_FIRST_APPLY = 'before-first-apply'
 function hasManagedFields (obj: JsonObject): boolean {
   const mf = isObject(obj.metadata) ? obj.metadata.managedFields : undefined
   return Array.isArray(mf) && mf.length > 0
-}
-
-const timestamp = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z')
-
-function apiVersionOf (gvk: GroupVersionKind): string {
-  return gvk.group === '' ? gvk.version : `${gvk.group}/${gvk.version}`
 }
 
 function sameOwner (e: ManagedFieldsEntry, manager: string, operation: ManagedOperation, subresource: string | undefined): boolean {
@@ -215,7 +210,7 @@ export function apply (live: unknown, applied: unknown, opts: ApplyOptions): App
     }
   }
   if (conflicts.length > 0 && !opts.force) throw new ApplyConflictError(conflicts)
-  for (const [o, paths] of conflicting) for (const p of paths) o.set.delete(JSON.stringify(p))
+  for (const [o, paths] of conflicting) for (const p of paths) o.set.delete(pathKey(p))
 
   const mine = owners.find(o => sameOwner(o.entry, opts.manager, 'Apply', opts.subresource))
   const previous = mine?.set ?? newSet()
@@ -228,7 +223,7 @@ export function apply (live: unknown, applied: unknown, opts: ApplyOptions): App
   const others = owners.filter(o => o !== mine)
   // Shortest first, so a dropped list item goes as a whole instead of field by field.
   const dropped = [...previous.values()]
-    .filter(p => !appliedSet.has(JSON.stringify(p)))
+    .filter(p => !appliedSet.has(pathKey(p)))
     .sort((a, b) => a.length - b.length)
   const removed: FieldPath[] = []
   for (const p of dropped) {

@@ -1,3 +1,4 @@
+import { QUANTITY_PATTERN } from '@edgemesh/common'
 import { ControllerError } from '../controllers/errors.js'
 
 const SUFFIX: Record<string, number> = {
@@ -19,8 +20,6 @@ const SUFFIX: Record<string, number> = {
   Ei: 2 ** 60
 }
 
-const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/
-
 /**
  * Parses a Kubernetes quantity ('100m', '1.5Gi', '2', '1e3', '128974848') into a plain number in base
  * units (cores, bytes). Numbers are accepted as-is. Throws CONTROLLER_QUANTITY_INVALID otherwise.
@@ -30,7 +29,7 @@ export function parseQuantity (q: string | number): number {
     if (!Number.isFinite(q)) throw new ControllerError('CONTROLLER_QUANTITY_INVALID', `invalid quantity ${q}`)
     return q
   }
-  const m = QUANTITY.exec(q.trim())
+  const m = QUANTITY_PATTERN.exec(q.trim())
   if (m === null) throw new ControllerError('CONTROLLER_QUANTITY_INVALID', `invalid quantity "${q}"`)
   const base = Number(m[1])
   if (m[2] !== undefined) return base * 10 ** Number(m[2].slice(1))

@@ -1,5 +1,6 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { PodCondition } from 'kubernetes-types/core/v1.js'
+import { timestamp } from '../api-server/object-meta.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { ReconcileLoop } from '../controllers/base-controller.js'
 import { EventRecorder } from '../controllers/event-recorder.js'
@@ -175,7 +176,7 @@ export class Scheduler extends ReconcileLoop {
       const conds = live.status?.conditions ?? []
       const old = conds.find(c => c.type === cond.type)
       if (old !== undefined && old.status === cond.status && old.reason === cond.reason && old.message === cond.message) return
-      const next: PodCondition = { ...cond, lastProbeTime: undefined, lastTransitionTime: old?.status === cond.status ? old.lastTransitionTime : new Date().toISOString().replace(/\.\d+Z$/, 'Z') }
+      const next: PodCondition = { ...cond, lastProbeTime: undefined, lastTransitionTime: old?.status === cond.status ? old.lastTransitionTime : timestamp(new Date()) }
       live.status = { ...(live.status ?? {}), conditions: [...conds.filter(c => c.type !== cond.type), next] }
       try {
         await this.components.client.update(ref, live, 'status')

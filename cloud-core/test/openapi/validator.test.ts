@@ -35,6 +35,13 @@ describe('OpenApiValidator', () => {
     expect(validator.validate(DEPLOYMENT, d).unknownFields.sort()).toEqual(['extra', 'metadata.nam', 'spec.bogus'])
   })
 
+  it('rejects a malformed resource quantity and accepts well-formed ones', () => {
+    const d = clone(deployment) as any
+    d.spec.template.spec.containers[0].resources = { requests: { cpu: 'lots', memory: '64Mi' }, limits: { cpu: '500m', memory: 1e9 } }
+    const r = validator.validate(DEPLOYMENT, d)
+    expect(r.causes.map(c => c.field)).toEqual(['spec.template.spec.containers[0].resources.requests[cpu]'])
+  })
+
   it('reports a string replica count as a type error on spec.replicas', () => {
     const d = clone(deployment) as any
     d.spec.replicas = 'three'

@@ -78,3 +78,17 @@ describe('applyJsonPatch', () => {
     expect(Object.hasOwn(out, '__proto__')).toBe(true)
   })
 })
+
+describe('json patch limits', () => {
+  it('rejects copy operations that keep doubling the document instead of exhausting memory', () => {
+    const ops = Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '/a', path: `/a/x${i}` }))
+    const doc = { a: { seed: 'x'.repeat(1024) } }
+    expect(() => applyJsonPatch(doc, ops)).toThrow(expect.objectContaining({ code: 'PATCH_INVALID' }))
+    expect(doc).toEqual({ a: { seed: 'x'.repeat(1024) } })
+  })
+
+  it('rejects a patch with more than 10,000 operations', () => {
+    const ops = Array.from({ length: 10_001 }, () => ({ op: 'test', path: '/a', value: 1 }))
+    expect(() => applyJsonPatch({ a: 1 }, ops)).toThrow(expect.objectContaining({ code: 'PATCH_INVALID' }))
+  })
+})
