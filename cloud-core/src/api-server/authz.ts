@@ -51,7 +51,9 @@ export class Authorizer {
   }
 
   private async nodeAllowed (node: string, a: RequestAttributes): Promise<boolean> {
-    if (a.group === '' && READ.has(a.verb) && a.subresource !== 'log') return true
+    // Secrets reach a node's pods through cloud-hub, scoped to what is bound there; a node credential
+    // must not read every Secret in the cluster (kube's node authorizer draws the same line).
+    if (a.group === '' && READ.has(a.verb) && a.subresource !== 'log' && a.resource !== 'secrets') return true
     if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && READ.has(a.verb)) return true
     if (a.group === '' && a.resource === 'nodes' && (WRITE.has(a.verb) || a.verb === 'delete') && a.name === node && (a.subresource === undefined || a.subresource === 'status')) return true
     if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && (WRITE.has(a.verb) || a.verb === 'delete') && a.namespace === 'kube-node-lease' && a.name === node && a.subresource === undefined) return true

@@ -71,10 +71,9 @@ export function bodyFormat (contentType: string | undefined, method: string): { 
  * Plain 'data'/'end' listeners rather than for-await: the async iterator and its end-of-stream
  * bookkeeping cost more than reading a small body on the write path.
  */
-export async function readBody (req: IncomingMessage, limit: number, signal?: AbortSignal): Promise<Buffer> {
+export async function readBody (req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
-  if (signal?.aborted === true) throw badRequest('request aborted')
   if (req.readableEnded) return Buffer.alloc(0)
   return await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -84,7 +83,6 @@ export async function readBody (req: IncomingMessage, limit: number, signal?: Ab
       req.off('end', onEnd)
       req.off('error', onError)
       req.off('close', onClose)
-      signal?.removeEventListener('abort', onAbort)
     }
     const fail = (err: unknown): void => {
       done()
@@ -100,12 +98,10 @@ export async function readBody (req: IncomingMessage, limit: number, signal?: Ab
     const onEnd = (): void => { done(); resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) }
     const onError = (err: Error): void => { done(); reject(err) }
     const onClose = (): void => { done(); reject(badRequest('request aborted')) }
-    const onAbort = (): void => { fail(badRequest('request aborted')) }
     req.on('data', onData)
     req.once('end', onEnd)
     req.once('error', onError)
     req.once('close', onClose)
-    signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
 

@@ -1,6 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApplyConflictError, applyPatch, PatchError } from '../patch/index.js'
-import { ApiError } from './errors.js'
+import { applyPatch, PatchError } from '../patch/index.js'
 import type { Patcher } from './patcher.js'
 import type { PatchSchema } from './types.js'
 
@@ -14,7 +13,7 @@ export function kubePatcher (schema: PatchSchema): Patcher {
     try {
       return applyPatch<KubeObject>(type, original, patch, { schema: ctx.schema ?? schema, gvk: ctx.gvk, manager: ctx.fieldManager, force: ctx.force })
     } catch (err) {
-      if (err instanceof ApplyConflictError) throw new ApiError('Conflict', err.message, { causes: err.causes }, { cause: err })
+      // ApplyConflictError's own mapping keeps its FieldManagerConflict causes.
       if (err instanceof PatchError) throw err.toApiError()
       throw err
     }

@@ -3,8 +3,10 @@ import type { KubeObject } from '@edgemesh/common'
 import { LABEL_KEY, LABEL_VALUE } from './selectors.js'
 import type { FieldCause } from './types.js'
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+/** RFC 1123 subdomain (most object names, CRD groups). */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+/** Lower-case RFC 1123 label (namespace names, service names, ports). */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const ALNUM = 'bcdfghjklmnpqrstvwxz2456789'
 
 /**

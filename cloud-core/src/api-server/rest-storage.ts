@@ -113,6 +113,11 @@ export function resourcePrefix (def: ResourceDefinition): string {
   return `/registry/${def.group === '' ? 'core' : def.group}/${def.resource}/`
 }
 
+/** Key prefix of a list or watch: one namespace, or every object of the resource. */
+function scopePrefix (def: ResourceDefinition, namespace: string | undefined): string {
+  return def.namespaced && namespace !== undefined && namespace !== '' ? `${resourcePrefix(def)}${namespace}/` : resourcePrefix(def)
+}
+
 export function objectKey (def: ResourceDefinition, namespace: string | undefined, name: string): string {
   return def.namespaced ? `${resourcePrefix(def)}${namespace ?? ''}/${name}` : `${resourcePrefix(def)}${name}`
 }
@@ -241,7 +246,7 @@ export class RestStorage {
 
   async list (def: ResourceDefinition, namespace: string | undefined, opts: ListOpts = {}): Promise<KubeList> {
     const match = combine(labelMatcher(opts.labelSelector), fieldMatcher(opts.fieldSelector, def))
-    const prefix = def.namespaced && namespace !== undefined && namespace !== '' ? `${resourcePrefix(def)}${namespace}/` : resourcePrefix(def)
+    const prefix = scopePrefix(def, namespace)
     const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : 0
     let revision: number | undefined
     let startAfter: string | undefined
@@ -255,7 +260,8 @@ export class RestStorage {
     let lastKey: string | undefined
     try {
       while (true) {
-        const res = await this.store.list(prefix, { limit: limit === 0 ? 0 : Math.max(this.chunk, limit), startAfter, revision })
+        // Without a selector every entry is kept, so `limit` entries are enough; filtering reads ahead in chunks.
+        const res = await this.store.list(prefix, { limit: limit === 0 || match === undefined ? limit : Math.max(this.chunk, limit), startAfter, revision })
         revision ??= res.revision
         let stoppedEarly = false
         for (let i = 0; i < res.entries.length; i++) {
@@ -429,8 +435,7 @@ export class RestStorage {
       throw badRequest(`the name of the object (${String(incoming.metadata.name)}) does not match the name on the URL (${name})`)
     }
     incoming.metadata.name = name
-    if (def.namespaced) this.checkNamespace(def, incoming, namespace)
-    else delete incoming.metadata.namespace
+    this.checkNamespace(def, incoming, namespace)
     const wantRv = typeof incoming.metadata.resourceVersion === 'string' ? incoming.metadata.resourceVersion : ''
     const key = objectKey(def, incoming.metadata.namespace, name)
     for (let attempt = 0; ; attempt++) {
@@ -647,7 +652,7 @@ export class RestStorage {
    */
   async * watch (def: ResourceDefinition, namespace: string | undefined, opts: StorageWatchOpts): AsyncGenerator<WatchEvent> {
     const match = combine(labelMatcher(opts.labelSelector), fieldMatcher(opts.fieldSelector, def))
-    const prefix = def.namespaced && namespace !== undefined && namespace !== '' ? `${resourcePrefix(def)}${namespace}/` : resourcePrefix(def)
+    const prefix = scopePrefix(def, namespace)
     const rv = opts.resourceVersion ?? ''
     let startRev: number
     if (rv === '' || rv === '0') {
@@ -690,8 +695,12 @@ export class RestStorage {
       },
       end: () => { queue.end() },
       fail: (err) => {
-        if (hasCode(err, 'STORE_COMPACTED')) {
-          queue.push({ type: 'ERROR', object: expired(`too old resource version: ${startRev} (${String((err as { compactedRevision?: number }).compactedRevision ?? '')})`).toStatus() as unknown as KubeObject })
+        // Both mean "relist": the history is gone, or this watcher fell too far behind the store.
+        if (hasCode(err, 'STORE_COMPACTED') || hasCode(err, 'STORE_WATCH_OVERFLOW')) {
+          const why = hasCode(err, 'STORE_COMPACTED')
+            ? `too old resource version: ${startRev} (${String((err as { compactedRevision?: number }).compactedRevision ?? '')})`
+            : 'the watch fell too far behind; list again and watch from the new resourceVersion'
+          queue.push({ type: 'ERROR', object: expired(why).toStatus() as unknown as KubeObject })
           queue.end()
           return
         }

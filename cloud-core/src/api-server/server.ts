@@ -52,13 +52,11 @@ const HEALTH = new Set(['/healthz', '/readyz', '/livez'])
 /** Errors from other layers, mapped to a Status; anything unknown is a 500 that never kills the server. */
 export function toApiError (err: unknown, log: Logger): ApiError {
   if (err instanceof ApiError) return err
-  const e = err as { toApiError?: () => unknown, code?: unknown, causes?: unknown, message?: unknown }
+  const e = err as { toApiError?: () => unknown, message?: unknown }
   if (typeof e?.toApiError === 'function') {
+    // Errors that know their Status (PatchError, ApplyConflictError with its causes) build it themselves.
     const mapped = e.toApiError()
-    if (mapped instanceof ApiError) {
-      if (hasCode(err, 'PATCH_APPLY_CONFLICT') && Array.isArray(e.causes)) return new ApiError('Conflict', mapped.message, { causes: e.causes as never })
-      return mapped
-    }
+    if (mapped instanceof ApiError) return mapped
   }
   if (hasCode(err, 'STORE_CONFLICT')) return new ApiError('Conflict', 'the object has been modified; please apply your changes to the latest version and try again')
   if (hasCode(err, 'STORE_COMPACTED')) return new ApiError('Expired', 'too old resource version')
@@ -81,7 +79,7 @@ export class ApiServer implements Startable {
   private readonly openapi?: OpenApiSource
   private server?: Server
   private readonly active = new Set<AbortController>()
-  private discoveryCache = new Map<string, string>()
+  private readonly discoveryCache = new Map<string, string>()
   private discoveryVersion = -1
 
   constructor (components: ApiServerComponents, init: ApiServerInit) {
@@ -200,7 +198,7 @@ export class ApiServer implements Startable {
       case 'api-groups': {
         const core = r.type === 'api-versions'
         if (negotiate(req.headers.accept, { aggregated: true }).kind === 'aggregated') {
-          const text = this.cached(core ? 'agg-core' : 'agg-apis', () => aggregatedDiscovery(defs(), core))
+          const text = this.cached(core ? 'agg-core' : 'agg-apis', () => aggregatedDiscovery(defs(), core)) ?? ''
           res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': AGGREGATED_DISCOVERY_TYPE, 'Content-Length': Buffer.byteLength(text) })
           res.end(text)
           return
@@ -208,18 +206,12 @@ export class ApiServer implements Startable {
         this.sendCached(res, core ? 'api' : 'apis', () => core ? apiVersions() : apiGroupList(defs()))
         return
       }
-      case 'api-group': {
-        const g = apiGroup(defs(), r.group)
-        if (g === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource')
-        sendJson(res, 200, g)
+      case 'api-group':
+        this.sendCached(res, `group:${r.group}`, () => apiGroup(defs(), r.group))
         return
-      }
-      case 'api-resources': {
-        const list = apiResourceList(defs(), r.group, r.version)
-        if (list === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource')
-        this.sendCached(res, `res:${r.group}/${r.version}`, () => list)
+      case 'api-resources':
+        this.sendCached(res, `res:${r.group}/${r.version}`, () => apiResourceList(defs(), r.group, r.version))
         return
-      }
       case 'nonresource':
         this.serveOther(res, r.path)
     }
@@ -250,18 +242,23 @@ export class ApiServer implements Startable {
     throw new ApiError('NotFound', 'the server could not find the requested resource')
   }
 
-  /** Discovery documents are rebuilt only when the registry changes. */
-  private cached (key: string, build: () => unknown): string {
-    const reg = this.core.registry as { version?: () => number }
-    const v = reg.version?.() ?? -2
-    if (v !== this.discoveryVersion || v === -2) { this.discoveryCache.clear(); this.discoveryVersion = v }
+  /** Discovery documents are rebuilt only when the registry changes; undefined when `build` finds nothing. */
+  private cached (key: string, build: () => unknown): string | undefined {
+    const v = this.core.registry.version()
+    if (v !== this.discoveryVersion) { this.discoveryCache.clear(); this.discoveryVersion = v }
     let text = this.discoveryCache.get(key)
-    if (text === undefined) { text = JSON.stringify(build()); this.discoveryCache.set(key, text) }
+    if (text === undefined) {
+      const doc = build()
+      if (doc === undefined) return undefined
+      text = JSON.stringify(doc)
+      this.discoveryCache.set(key, text)
+    }
     return text
   }
 
   private sendCached (res: ServerResponse, key: string, build: () => unknown): void {
     const text = this.cached(key, build)
+    if (text === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource')
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
     res.end(text)
   }

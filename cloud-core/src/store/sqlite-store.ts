@@ -155,16 +155,18 @@ export class SqliteStore implements Store {
   }
 
   async stop (): Promise<void> {
-    if (this.db === undefined) return
+    const db = this.db
+    if (db === undefined) return
+    // Detach before awaiting: a second stop() must see the store as stopped, not close the handle twice.
+    this.db = undefined
+    this.stmts = undefined
     clearInterval(this.timer)
     this.timer = undefined
     const closing = new StoreError('STORE_CLOSED', 'store stopped')
     for (const w of this.watchers) w.queue.fail(closing)
     this.watchers.clear()
     await this.compacting?.catch(() => {})
-    this.db.close()
-    this.db = undefined
-    this.stmts = undefined
+    db.close()
     this.log.info({ file: this.file, revision: this.rev }, 'store closed')
   }
 

@@ -44,6 +44,12 @@ describe('node authorization', () => {
     expect(await authz.allowed(node, { verb: 'list', group: 'apps', resource: 'deployments' })).toBe(false)
   })
 
+  it('does not let a node read Secrets, while other core reads stay allowed', async () => {
+    expect(await authz.allowed(node, { verb: 'list', group: '', resource: 'secrets' })).toBe(false)
+    expect(await authz.allowed(node, { verb: 'get', group: '', resource: 'secrets', namespace: 'd', name: 's' })).toBe(false)
+    expect(await authz.allowed(node, { verb: 'watch', group: '', resource: 'configmaps', namespace: 'd' })).toBe(true)
+  })
+
   it('explains a denial in a Forbidden Status message', async () => {
     await expect(authz.authorize({ name: 'bob', groups: [] }, { verb: 'get', group: '', resource: 'secrets', namespace: 'd', name: 's' }))
       .rejects.toMatchObject({ reason: 'Forbidden', httpStatus: 403, message: 'secrets "s" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "d"' })

@@ -28,6 +28,13 @@ describe('sqliteStore', () => {
     return s
   }
 
+  it('survives two concurrent stop() calls without closing the database twice', async () => {
+    const s = sqliteStore({ dataDir: join(root, `stop${n++}`), compactIntervalMs: 0 })
+    await s.start()
+    await Promise.all([s.stop(), s.stop()])
+    expect(s.isStarted()).toBe(false)
+  })
+
   it('keeps data and revisions across close and reopen', async () => {
     const dataDir = join(root, `reopen${n++}`)
     const a = await open({ dataDir })

@@ -1,7 +1,8 @@
 import type { ResourceDefinition } from '../types.js'
 import { DEFAULT_VERBS } from '../registry.js'
 
-const SUBRESOURCE_INFO: Record<string, { group?: string, version?: string, kind?: (def: ResourceDefinition) => string, verbs: string[] }> = {
+/** Served subresources: discovery's view of them and the verbs the resource handler accepts. */
+export const SUBRESOURCE_INFO: Record<string, { group?: string, version?: string, kind?: (def: ResourceDefinition) => string, verbs: string[] }> = {
   status: { verbs: ['get', 'patch', 'update'] },
   scale: { group: 'autoscaling', version: 'v1', kind: () => 'Scale', verbs: ['get', 'patch', 'update'] },
   binding: { kind: () => 'Binding', verbs: ['create'] },

@@ -8,14 +8,8 @@ import type { ResourceRoute } from '../router.js'
 import { toTable, type IncludeObject } from '../table.js'
 import type { DeleteOpts, PatchType, ResourceDefinition } from '../types.js'
 import type { RequestContext } from './context.js'
+import { SUBRESOURCE_INFO } from './discovery.js'
 import { serveWatch } from './watch.js'
-
-const SUBRESOURCE_VERBS: Record<string, string[]> = {
-  status: ['get', 'update', 'patch'],
-  scale: ['get', 'update', 'patch'],
-  binding: ['create'],
-  log: ['get']
-}
 
 const DeleteOptionsSchema = z.object({
   kind: z.string().optional(),
@@ -76,8 +70,9 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
   if (!def.namespaced && r.namespace !== undefined) throw notServed()
   if (def.verbs !== undefined && !def.verbs.includes(r.verb)) throw new ApiError('MethodNotAllowed', `${r.verb} is not supported on ${r.resource}`)
   if (r.subresource !== undefined) {
-    if (def.subresources?.includes(r.subresource) !== true || SUBRESOURCE_VERBS[r.subresource] === undefined) throw notServed()
-    if (!SUBRESOURCE_VERBS[r.subresource]!.includes(r.verb)) throw new ApiError('MethodNotAllowed', `${r.verb} is not supported on ${r.resource}/${r.subresource}`)
+    const verbs = SUBRESOURCE_INFO[r.subresource]?.verbs
+    if (def.subresources?.includes(r.subresource) !== true || verbs === undefined) throw notServed()
+    if (!verbs.includes(r.verb)) throw new ApiError('MethodNotAllowed', `${r.verb} is not supported on ${r.resource}/${r.subresource}`)
   }
   const needsNs = def.namespaced && r.namespace === undefined && r.verb !== 'list' && r.verb !== 'watch'
   const q = ctx.query

@@ -6,11 +6,13 @@ import { toTable, type IncludeObject } from '../table.js'
 import type { ResourceDefinition } from '../types.js'
 import type { RequestContext } from './context.js'
 
-async function drain (ctx: RequestContext): Promise<void> {
+/** Waits for the socket to take more, or for `signal` (client gone, server stopping or watch timeout). */
+async function drain (res: RequestContext['res'], signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
   await new Promise<void>(resolve => {
-    const done = (): void => { ctx.res.off('drain', done); ctx.signal.removeEventListener('abort', done); resolve() }
-    ctx.res.on('drain', done)
-    ctx.signal.addEventListener('abort', done, { once: true })
+    const done = (): void => { res.off('drain', done); signal.removeEventListener('abort', done); resolve() }
+    res.on('drain', done)
+    signal.addEventListener('abort', done, { once: true })
   })
 }
 
@@ -49,7 +51,7 @@ export async function serveWatch (ctx: RequestContext, def: ResourceDefinition, 
   try {
     for await (const ev of ctx.storage.watch(def, namespace, { labelSelector, fieldSelector, resourceVersion, allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', signal, shared: true })) {
       if (signal.aborted || ctx.res.destroyed) break
-      if (!ctx.res.write(encode(ev as WatchEvent<KubeObject>) + '\n')) await drain(ctx)
+      if (!ctx.res.write(encode(ev as WatchEvent<KubeObject>) + '\n')) await drain(ctx.res, signal)
     }
   } catch (err) {
     ctx.log.warn({ err }, 'watch ended with an error')

@@ -1,15 +1,15 @@
 import type { KubeObject } from '@edgemesh/common'
+import { isPlainObject } from '../object-meta.js'
 import type { FieldCause } from '../types.js'
+
+// One definition each, shared with the generic storage.
+export { isPlainObject as isRec, jsonEqual, DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../object-meta.js'
 
 /** Narrow accessors: stored objects are untyped JSON, and strategies must not crash on odd shapes. */
 export type Rec = Record<string, unknown>
 
-export function isRec (v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 export function rec (v: unknown): Rec {
-  return isRec(v) ? v : {}
+  return isPlainObject(v) ? v : {}
 }
 
 export function arr (v: unknown): unknown[] {
@@ -27,7 +27,7 @@ export function num (v: unknown): number | undefined {
 /** `obj[key]` as an object, created (and attached) when missing or not an object. */
 export function ensureRec (obj: Rec, key: string): Rec {
   const cur = obj[key]
-  if (isRec(cur)) return cur
+  if (isPlainObject(cur)) return cur
   const fresh: Rec = {}
   obj[key] = fresh
   return fresh
@@ -45,7 +45,7 @@ export const NONE = '<none>'
 
 /** `kubectl` renders label selectors as `a=b,c in (x,y)`. */
 export function formatLabelSelector (sel: unknown): string {
-  if (!isRec(sel)) return NONE
+  if (!isPlainObject(sel)) return NONE
   const parts: string[] = []
   for (const [k, v] of Object.entries(rec(sel.matchLabels))) parts.push(`${k}=${String(v)}`)
   for (const e of arr(sel.matchExpressions)) {
@@ -101,23 +101,7 @@ export function cause (field: string, message: string, reason = 'FieldValueInval
   return { field, message, reason }
 }
 
-/** Structural equality for JSON values (used by immutability checks). */
-export function jsonEqual (a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))
-}
-
-function canonical (v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical)
-  if (isRec(v)) return Object.fromEntries(Object.keys(v).sort().map(k => [k, canonical(v[k])]))
-  return v
-}
-
 /** Column helpers: a string column, `priority` 1 for -o wide. */
 export function col (name: string, description: string, priority = 0, type: 'string' | 'integer' | 'date' = 'string'): { name: string, type: 'string' | 'integer' | 'date', format: string, description: string, priority: number } {
   return { name, type, format: '', description, priority }
 }
-
-/** Lower-case RFC 1123 label (namespace names, service names, ports). */
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-/** RFC 1123 subdomain (most object names, CRD groups). */
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
