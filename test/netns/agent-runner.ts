@@ -14,10 +14,9 @@ import { FaultTolerance } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { createLogger } from '@edgemesh/common'
-import { createMeshNode, loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
+import { createMeshNode, loadOrCreatePeerKey, natTraversal } from '@edgemesh/edgemesh-agent'
 import type { Duplex } from 'node:stream'
-import { natTraversal } from '../../edgemesh-agent/src/tunnel/nat/index.js'
-import type { NatTraversal } from '../../edgemesh-agent/src/tunnel/nat/index.js'
+import type { NatTraversal } from '@edgemesh/edgemesh-agent'
 
 export interface AgentRunnerConfig {
   nodeName: string

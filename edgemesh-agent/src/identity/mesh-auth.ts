@@ -184,7 +184,6 @@ export class MeshAuth extends TypedEventEmitter<MeshAuthEvents> implements Start
   recheck (): void {
     for (const s of [...this.byPeer.values()]) {
       if (this.nodeNameOf(s.peerId) === undefined) {
-        this.forget(s.peerId)
         this.fail(s.peerId, 'CERT_REVOKED', `certificate of node "${s.nodeName}" is revoked or expired`)
       }
     }
@@ -260,7 +259,10 @@ export class MeshAuth extends TypedEventEmitter<MeshAuthEvents> implements Start
   private fail (peerId: PeerId, code: string, message: string): void {
     const key = peerId.toString()
     this.forget(peerId)
-    this.failures.set(key, { code, message, until: Date.now() + this.failureTtlMs })
+    // Entries are otherwise only dropped when the same peer id comes back; a stranger can mint peer ids for free.
+    const now = Date.now()
+    for (const [k, f] of this.failures) if (f.until <= now) this.failures.delete(k)
+    this.failures.set(key, { code, message, until: now + this.failureTtlMs })
     this.log.warn({ peer: key, code, err: message }, 'peer authentication failed')
     this.safeDispatchEvent('peer:auth-failed', { detail: { peerId, code, message } })
     const err = failureError(code, message)

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import type { MessageStream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
+import { isValidNodeName } from '../identity/node-cert.js'
 import { TunnelError } from './errors.js'
 
 /**
@@ -18,7 +19,7 @@ export const TUNNEL_PROTOCOL = '/edgemesh/tunnel/1.0.0'
 export const HEADER_VERSION = 1
 export const MAX_HEADER_BYTES = 4096
 
-const nodeName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/)
+const nodeName = z.string().refine(isValidNodeName, 'not a valid node name (DNS-1123 subdomain)')
 
 const requestSchema = z.object({
   v: z.literal(HEADER_VERSION),

@@ -116,7 +116,10 @@ export class TunnelService implements Startable {
   async openUdp (nodeName: string, target: TunnelTarget, signal: AbortSignal): Promise<UdpTunnelSession> {
     const { stream, track } = await this.open({ protocol: 'udp', nodeName, ...target }, signal)
     const ds = new DatagramStream(stream)
+    const handle = { destroy: () => { ds.abort(new Error('tunnel stopped')) } }
+    this.live.add(handle)
     ds.addEventListener('close', () => {
+      this.live.delete(handle)
       track.bytesIn(ds.bytesIn)
       track.bytesOut(ds.bytesOut)
       track.closed()
@@ -229,7 +232,13 @@ export class TunnelService implements Startable {
       await this.refuse(stream, 'MESH_DIAL_FAILED', `cannot connect to ${req.ip}:${req.port}: ${(err as Error).message}`)
       return
     }
-    stream.send(encodeResponse({ ok: true }))
+    try {
+      stream.send(encodeResponse({ ok: true }))
+    } catch (err) {
+      // The stream was reset while we dialled: do not leave the target connection open.
+      socket.destroy()
+      throw err
+    }
     track.opened()
     const duplex = streamToDuplex(stream, { onBytesIn: track.bytesIn, onBytesOut: track.bytesOut })
     this.live.add(duplex)
@@ -280,7 +289,9 @@ export class TunnelService implements Startable {
     // Errors such as ICMP port unreachable surface here; UDP is lossy, so they only end nothing.
     sock.on('error', (err) => { this.log.debug({ err: err.message }, 'udp target error') })
     sock.on('message', (msg) => { touch(); ds.send(msg) })
-    ds.addEventListener('datagram', (e) => { touch(); sock.send(e.detail) })
+    // After an idle finish the remote may still deliver datagrams; sending on the closed socket would throw
+    // inside an event listener, which Node reports as an uncaught exception.
+    ds.addEventListener('datagram', (e) => { if (done) return; touch(); sock.send(e.detail) })
     ds.addEventListener('close', finish)
   }
 }

@@ -55,7 +55,7 @@ export interface PunchStats {
 export class PunchService implements Puncher {
   private readonly log: Logger
   private readonly inflight = new Map<string, Promise<Connection>>()
-  private readonly controller = new AbortController()
+  private controller = new AbortController()
   private started = false
   private readonly s: PunchStats = { attempted: 0, succeeded: 0, failed: 0 }
 
@@ -67,6 +67,8 @@ export class PunchService implements Puncher {
 
   async start (): Promise<void> {
     if (this.started) return
+    // A fresh controller per run: the one aborted by stop() would otherwise cancel every punch after a restart.
+    if (this.controller.signal.aborted) this.controller = new AbortController()
     await this.components.registrar.handle(PUNCH_PROTOCOL, (stream, connection) => { void this.onSync(stream, connection) }, { maxInboundStreams: 16 })
     this.started = true
   }
