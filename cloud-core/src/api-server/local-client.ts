@@ -1,6 +1,5 @@
 import type { GroupVersionKind, KubeList, KubeObject, WatchEvent } from '@edgemesh/common'
 import { ApiError } from './errors.js'
-import type { DefaultResourceRegistry } from './registry.js'
 import type { FieldValidation, RestStorage } from './rest-storage.js'
 import type { DeleteOpts, ListOpts, ObjectClient, PatchType, RequestUser, ResourceDefinition, ResourceRef, ResourceRegistry, WatchOpts } from './types.js'
 
@@ -43,8 +42,7 @@ export class LocalClient implements ObjectClient {
   private def (ref: ResourceRef): ResourceDefinition {
     let def = ref.version !== undefined ? this.registry.lookup(ref.group, ref.version, ref.resource) : undefined
     if (def === undefined && ref.version === undefined) {
-      const reg = this.registry as Partial<DefaultResourceRegistry>
-      def = reg.lookupAnyVersion?.(ref.group, ref.resource) ?? this.registry.all().find(d => d.group === ref.group && d.resource === ref.resource)
+      def = this.registry.lookupAnyVersion?.(ref.group, ref.resource) ?? this.registry.all().find(d => d.group === ref.group && d.resource === ref.resource)
     }
     if (def === undefined) throw new ApiError('NotFound', `the server could not find the requested resource (${ref.resource}${ref.group === '' ? '' : '.' + ref.group})`)
     return def

@@ -6,6 +6,7 @@ import { FifoCache } from './decode-cache.js'
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './errors.js'
 import { deepClone, generateName, isPlainObject, jsonEqual, specOf, timestamp, validateMetadataShape, validateName } from './object-meta.js'
 import { fallbackPatcher, type Patcher } from './patcher.js'
+import { fromScale, toScale } from './resources/workloads.js'
 import { combine, fieldMatcher, labelMatcher, type Matcher } from './selectors.js'
 import { WatchFeed, type FeedSink } from './watch-feed.js'
 import type { DeleteOpts, FieldCause, ListOpts, ObjectClient, PatchSchema, PatchType, RequestUser, ResourceDefinition, SchemaValidator, StrategyContext } from './types.js'
@@ -612,20 +613,6 @@ export class RestStorage {
     }
   }
 
-  /** autoscaling/v1 Scale view of an object with spec.replicas. */
-  toScale (def: ResourceDefinition, obj: KubeObject): KubeObject {
-    const spec = isPlainObject(obj.spec) ? obj.spec : {}
-    const status = isPlainObject(obj.status) ? obj.status : {}
-    const sel = isPlainObject(spec.selector) && isPlainObject(spec.selector.matchLabels) ? spec.selector.matchLabels as Record<string, string> : {}
-    return {
-      apiVersion: 'autoscaling/v1',
-      kind: 'Scale',
-      metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
-      spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
-      status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, selector: Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') }
-    }
-  }
-
   async updateScale (def: ResourceDefinition, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     if (!isPlainObject(body) || !isPlainObject(body.spec) || typeof body.spec.replicas !== 'number' || !Number.isInteger(body.spec.replicas) || body.spec.replicas < 0) {
       throw invalid('Scale', name, [{ field: 'spec.replicas', message: 'Invalid value: must be a non-negative integer' }], 'autoscaling')
@@ -634,14 +621,13 @@ export class RestStorage {
     const rv = isPlainObject(body.metadata) && typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : ''
     const cur = await this.get(def, namespace, name)
     if (rv !== '' && rv !== cur.metadata.resourceVersion) throw conflict(def.resource, name, def.group)
-    const next = deepClone(cur)
-    next.spec = { ...(isPlainObject(next.spec) ? next.spec : {}), replicas }
+    const next = fromScale(cur, { spec: { replicas } })
     if (rv === '') next.metadata.resourceVersion = ''
-    return this.toScale(def, await this.update(def, namespace, name, next, { ...opts, fieldValidation: 'Ignore', trackAs: 'scale' }))
+    return toScale(await this.update(def, namespace, name, next, { ...opts, fieldValidation: 'Ignore', trackAs: 'scale' }))
   }
 
   async patchScale (def: ResourceDefinition, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
-    const scale = this.toScale(def, await this.get(def, namespace, name))
+    const scale = toScale(await this.get(def, namespace, name))
     const patched = await fallbackPatcher(type === 'json' ? 'json' : 'merge', scale, patch, { gvk: { group: 'autoscaling', version: 'v1', kind: 'Scale' } })
     return await this.updateScale(def, namespace, name, patched, opts)
   }

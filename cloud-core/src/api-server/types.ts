@@ -119,6 +119,8 @@ export interface ResourceRegistry {
   lookup: (group: string, version: string, resource: string) => ResourceDefinition | undefined
   byKind: (gvk: GroupVersionKind) => ResourceDefinition | undefined
   all: () => ResourceDefinition[]
+  /** Any registered version of `resource` in `group`, for in-process refs that omit the version. Optional: without it, callers scan all(). */
+  lookupAnyVersion?: (group: string, resource: string) => ResourceDefinition | undefined
 }
 
 /**

@@ -26,7 +26,8 @@ export interface ReconcileLoopInit {
  */
 export abstract class ReconcileLoop implements Startable {
   readonly name: string
-  protected readonly queue: WorkQueue
+  /** Replaced on every start() after a stop(): a shut-down queue never hands out keys again. */
+  protected queue: WorkQueue
   protected readonly log: Logger
   private controller?: AbortController
   private running?: Promise<void>
@@ -48,6 +49,7 @@ export abstract class ReconcileLoop implements Startable {
     if (this.controller !== undefined) return
     this.controller = new AbortController()
     const signal = this.controller.signal
+    if (this.queue.isShuttingDown()) this.queue = new WorkQueue({ baseDelayMs: this.loopInit.baseDelayMs, maxDelayMs: this.loopInit.maxDelayMs })
     await this.informers.start()
     this.onStart(signal)
     this.running = (async () => {

@@ -1,11 +1,11 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import type { Logger } from '@edgemesh/common'
 import type { DaemonSetStatus } from 'kubernetes-types/apps/v1.js'
 import type { Toleration } from 'kubernetes-types/core/v1.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { filterNode } from '../scheduler/predicates.js'
 import { ReconcileLoop } from './base-controller.js'
 import type { Informer, InformerFactory } from './informer.js'
-import { DAEMON_SETS, NODES, PODS, controllerOf, inNamespace, keyOf, splitKey, type DaemonSet, type Node, type Pod } from './k8s.js'
+import { DAEMON_SETS, NODES, PODS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type DaemonSet, type Node, type Pod } from './k8s.js'
 import { podTemplateHash } from './pod-template-hash.js'
 import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
 import { scaledValue } from './rollout-math.js'
@@ -137,7 +137,7 @@ export class DaemonSetController extends ReconcileLoop {
 
     for (const name of toCreate) await client.create<Pod>(podsRef, daemonPodFor(ds, name, hash))
     for (const p of toDelete) {
-      try { await client.delete(podsRef, p.metadata.name ?? '') } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+      await ignoreNotFound(client.delete(podsRef, p.metadata.name ?? ''))
     }
     const deleted = new Set(toDelete.map(p => p.metadata.uid))
     const remaining = owned.filter(p => !deleted.has(p.metadata.uid) && isPodActive(p))

@@ -4,7 +4,7 @@ import { timestamp } from '../api-server/object-meta.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { ReconcileLoop } from './base-controller.js'
 import type { Informer, InformerFactory } from './informer.js'
-import { DEPLOYMENTS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet } from './k8s.js'
+import { DEPLOYMENTS, REPLICA_SETS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet } from './k8s.js'
 import { podTemplateHash, templatesEqual } from './pod-template-hash.js'
 import { maxScaleDown, newReplicaSetReplicas, resolveFenceposts } from './rollout-math.js'
 import { matchesSelector, selectorToString } from './selectors.js'
@@ -186,7 +186,7 @@ export class DeploymentController extends ReconcileLoop {
       .sort((a, b) => revisionOf(a) - revisionOf(b))
     const ref = inNamespace(REPLICA_SETS, d.metadata.namespace)
     for (const rs of dead.slice(0, Math.max(0, dead.length - limit))) {
-      try { await this.components.client.delete(ref, rs.metadata.name ?? '') } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+      await ignoreNotFound(this.components.client.delete(ref, rs.metadata.name ?? ''))
     }
   }
 

@@ -5,7 +5,7 @@ import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { ReconcileLoop } from './base-controller.js'
 import type { Informer, InformerFactory } from './informer.js'
-import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES, inNamespace, keyOf, splitKey, type EndpointSlice, type Endpoints, type Pod, type Service } from './k8s.js'
+import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES, ignoreNotFound, inNamespace, keyOf, splitKey, type EndpointSlice, type Endpoints, type Pod, type Service } from './k8s.js'
 import { isPodReady, isTerminating } from './pod-util.js'
 import { matchesMap } from './selectors.js'
 
@@ -147,8 +147,8 @@ export class EndpointsController extends ReconcileLoop {
     const svc = this.services.get(key)
     const client = this.components.client
     if (svc === undefined) {
-      await this.ignoreNotFound(client.delete(inNamespace(ENDPOINTS, namespace), name))
-      for (const s of await this.ownedSlices(namespace, name)) await this.ignoreNotFound(client.delete(inNamespace(ENDPOINT_SLICES, namespace), s.metadata.name ?? ''))
+      await ignoreNotFound(client.delete(inNamespace(ENDPOINTS, namespace), name))
+      for (const s of await this.ownedSlices(namespace, name)) await ignoreNotFound(client.delete(inNamespace(ENDPOINT_SLICES, namespace), s.metadata.name ?? ''))
       return undefined
     }
     const selector = svc.spec?.selector
@@ -168,8 +168,7 @@ export class EndpointsController extends ReconcileLoop {
     const name = svc.metadata.name ?? ''
     const subsets = desiredSubsets(svc, eps)
     const labels = { ...(svc.metadata.labels ?? {}) }
-    let live: Endpoints | undefined
-    try { live = await this.components.client.get<Endpoints>(ref, name) } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+    const live = await ignoreNotFound(this.components.client.get<Endpoints>(ref, name))
     if (live === undefined) {
       await this.components.client.create<Endpoints>(ref, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: svc.metadata.namespace, labels }, subsets })
       return
@@ -196,7 +195,7 @@ export class EndpointsController extends ReconcileLoop {
     for (const live of existing) {
       const want = desired.get(live.metadata.name ?? '')
       if (want === undefined) {
-        await this.ignoreNotFound(this.components.client.delete(ref, live.metadata.name ?? ''))
+        await ignoreNotFound(this.components.client.delete(ref, live.metadata.name ?? ''))
         continue
       }
       desired.delete(live.metadata.name ?? '')
@@ -219,10 +218,6 @@ export class EndpointsController extends ReconcileLoop {
         this.queue.addAfter(keyOf(svc), 50)
       }
     }
-  }
-
-  private async ignoreNotFound (p: Promise<unknown>): Promise<void> {
-    try { await p } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
   }
 }
 

@@ -2,7 +2,7 @@ import { hasCode, parseApiVersion, type KubeObject, type Logger, type OwnerRefer
 import type { ObjectClient, ResourceDefinition, ResourceRef } from '../api-server/types.js'
 import { ReconcileLoop } from './base-controller.js'
 import { byOwnerUid, type Informer, type InformerFactory } from './informer.js'
-import { inNamespace, keyOf, splitKey } from './k8s.js'
+import { ignoreNotFound, inNamespace, keyOf, splitKey } from './k8s.js'
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion'
 export const ORPHAN_FINALIZER = 'orphan'
@@ -87,11 +87,8 @@ export class GarbageCollector extends ReconcileLoop {
     if (w === undefined) return undefined
     const { namespace, name } = splitKey(key.slice(bar + 1))
     const ref = inNamespace(w.ref, namespace)
-    let obj: KubeObject
-    try { obj = await this.components.client.get(ref, name) } catch (err) {
-      if (hasCode(err, 'API_NOT_FOUND')) return undefined
-      throw err
-    }
+    const obj = await ignoreNotFound(this.components.client.get(ref, name))
+    if (obj === undefined) return undefined
     const fins = obj.metadata.finalizers ?? []
     if (obj.metadata.deletionTimestamp !== undefined && fins.includes(ORPHAN_FINALIZER)) {
       await this.orphanDependents(obj)
@@ -125,13 +122,8 @@ export class GarbageCollector extends ReconcileLoop {
     // An owner of a kind the server does not know cannot exist.
     if (def === undefined) return { state: 'absent' }
     const ref: ResourceRef = { group: def.group, version: def.version, resource: def.resource, namespace: def.namespaced ? dependent.metadata.namespace : undefined }
-    try {
-      const owner = await this.components.client.get(ref, r.name)
-      return owner.metadata.uid === r.uid ? { state: 'present', obj: owner } : { state: 'absent' }
-    } catch (err) {
-      if (hasCode(err, 'API_NOT_FOUND')) return { state: 'absent' }
-      throw err
-    }
+    const owner = await ignoreNotFound(this.components.client.get(ref, r.name))
+    return owner !== undefined && owner.metadata.uid === r.uid ? { state: 'present', obj: owner } : { state: 'absent' }
   }
 
   private async checkOwners (ref: ResourceRef, obj: KubeObject): Promise<void> {
@@ -179,11 +171,7 @@ export class GarbageCollector extends ReconcileLoop {
     const live = await this.components.client.get(ref, name)
     const fins = live.metadata.finalizers ?? []
     if (!fins.includes(finalizer)) return
-    try {
-      await this.components.client.update(ref, { ...live, metadata: { ...live.metadata, finalizers: fins.filter(f => f !== finalizer) } })
-    } catch (err) {
-      if (!hasCode(err, 'API_NOT_FOUND')) throw err
-    }
+    await ignoreNotFound(this.components.client.update(ref, { ...live, metadata: { ...live.metadata, finalizers: fins.filter(f => f !== finalizer) } }))
   }
 
   private async deleteQuietly (ref: ResourceRef, obj: KubeObject, policy: 'Background' | 'Foreground'): Promise<void> {

@@ -1,8 +1,8 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import type { Logger } from '@edgemesh/common'
 import type { ObjectClient, ResourceDefinition, ResourceRef } from '../api-server/types.js'
 import { ReconcileLoop } from './base-controller.js'
 import type { Informer, InformerFactory } from './informer.js'
-import { NAMESPACES, type Namespace } from './k8s.js'
+import { NAMESPACES, ignoreNotFound, type Namespace } from './k8s.js'
 
 export const NAMESPACE_FINALIZER = 'kubernetes'
 
@@ -43,17 +43,14 @@ export class NamespaceController extends ReconcileLoop {
 
   protected async reconcile (name: string): Promise<number | undefined> {
     const client = this.components.client
-    let ns: Namespace | undefined
-    try { ns = await client.get<Namespace>(NAMESPACES, name) } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+    const ns = await ignoreNotFound(client.get<Namespace>(NAMESPACES, name))
     if (ns !== undefined && ns.metadata.deletionTimestamp === undefined) return undefined
     const remaining = await this.deleteContents(name)
     if (remaining > 0) return this.recheckMs
     if (ns === undefined) return undefined
     const fins = ns.spec?.finalizers ?? []
     if (fins.includes(NAMESPACE_FINALIZER)) {
-      try {
-        await client.update<Namespace>(NAMESPACES, { ...ns, spec: { ...(ns.spec ?? {}), finalizers: fins.filter(f => f !== NAMESPACE_FINALIZER) } })
-      } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+      await ignoreNotFound(client.update<Namespace>(NAMESPACES, { ...ns, spec: { ...(ns.spec ?? {}), finalizers: fins.filter(f => f !== NAMESPACE_FINALIZER) } }))
     }
     return undefined
   }
@@ -65,17 +62,14 @@ export class NamespaceController extends ReconcileLoop {
       if (!def.namespaced) continue
       if (def.verbs !== undefined && !(def.verbs.includes('list') && def.verbs.includes('delete'))) continue
       const ref: ResourceRef = { group: def.group, version: def.version, resource: def.resource, namespace }
-      let items
-      try { items = (await this.components.client.list(ref)).items } catch (err) {
-        if (hasCode(err, 'API_NOT_FOUND')) continue
-        throw err
-      }
+      // The resource may have been unregistered (CRD deleted) since resources() was read.
+      const list = await ignoreNotFound(this.components.client.list(ref))
+      if (list === undefined) continue
+      const items = list.items
       remaining += items.length
       for (const o of items) {
         if (o.metadata.deletionTimestamp !== undefined) continue
-        try { await this.components.client.delete(ref, o.metadata.name ?? '', { propagationPolicy: 'Background' }) } catch (err) {
-          if (!hasCode(err, 'API_NOT_FOUND')) throw err
-        }
+        await ignoreNotFound(this.components.client.delete(ref, o.metadata.name ?? '', { propagationPolicy: 'Background' }))
       }
     }
     return remaining

@@ -5,7 +5,7 @@ import type { ObjectClient } from '../api-server/types.js'
 import { toleratesTaint } from '../scheduler/predicates.js'
 import { ReconcileLoop } from './base-controller.js'
 import { byNodeName, type Informer, type InformerFactory } from './informer.js'
-import { LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod } from './k8s.js'
+import { LEASES, NODES, PODS, ignoreNotFound, inNamespace, updateWithRetry, type Lease, type Node, type Pod } from './k8s.js'
 import { isPodReady } from './pod-util.js'
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable'
@@ -108,29 +108,24 @@ export class NodeLifecycleController extends ReconcileLoop {
   }
 
   private async markUnknown (name: string): Promise<void> {
-    const client = this.components.client
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const live = await client.get<Node>(NODES, name)
+    await updateWithRetry<Node>(this.components.client, NODES, name, live => {
       const conds = live.status?.conditions ?? []
       const ready = conds.find(c => c.type === 'Ready')
-      if (ready?.status === 'Unknown') return
-      const now = nowIso()
-      const next: NodeCondition = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: ready?.lastHeartbeatTime, lastTransitionTime: now }
+      if (ready?.status === 'Unknown') return false
+      const next: NodeCondition = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: ready?.lastHeartbeatTime, lastTransitionTime: nowIso() }
       live.status = { ...(live.status ?? {}), conditions: [...conds.filter(c => c.type !== 'Ready'), next] }
-      try { await client.update(NODES, live, 'status'); return } catch (err) { if (!hasCode(err, 'API_CONFLICT')) throw err }
-    }
+      return true
+    }, { subresource: 'status' })
   }
 
   private async setTaints (name: string, fn: (ts: Taint[]) => Taint[]): Promise<void> {
-    const client = this.components.client
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const live = await client.get<Node>(NODES, name)
+    await updateWithRetry<Node>(this.components.client, NODES, name, live => {
       const before = live.spec?.taints ?? []
       const after = fn(before)
-      if (JSON.stringify(before) === JSON.stringify(after)) return
+      if (JSON.stringify(before) === JSON.stringify(after)) return false
       live.spec = { ...(live.spec ?? {}), taints: after.length > 0 ? after : undefined }
-      try { await client.update(NODES, live); return } catch (err) { if (!hasCode(err, 'API_CONFLICT')) throw err }
-    }
+      return true
+    })
   }
 
   private async markPodsNotReady (name: string): Promise<void> {
@@ -162,10 +157,9 @@ export class NodeLifecycleController extends ReconcileLoop {
         allowedMs = Math.max(...secs.map(s => (s ?? 0) * 1000))
       }
       if (elapsed < allowedMs) { next = Math.min(next ?? Infinity, allowedMs - elapsed); continue }
-      try {
-        await this.components.client.delete(inNamespace(PODS, pod.metadata.namespace), pod.metadata.name ?? '')
+      await ignoreNotFound(this.components.client.delete(inNamespace(PODS, pod.metadata.namespace), pod.metadata.name ?? '').then(() => {
         this.log.info({ node: name, pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}` }, 'evicted pod from unreachable node')
-      } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+      }))
     }
     return next
   }

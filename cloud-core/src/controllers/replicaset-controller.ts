@@ -1,9 +1,9 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import type { Logger } from '@edgemesh/common'
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js'
 import type { ObjectClient } from '../api-server/types.js'
 import { ReconcileLoop } from './base-controller.js'
 import type { Informer, InformerFactory } from './informer.js'
-import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet } from './k8s.js'
+import { PODS, REPLICA_SETS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet } from './k8s.js'
 import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
 import { matchesSelector, selectorToString } from './selectors.js'
 
@@ -85,9 +85,7 @@ export class ReplicaSetController extends ReconcileLoop {
       const victims = rankForDeletion(active).slice(0, Math.min(diff, this.burst))
       const gone = new Set<string>()
       for (const p of victims) {
-        try {
-          await client.delete(podsRef, p.metadata.name ?? '', this.grace !== undefined ? { gracePeriodSeconds: this.grace } : undefined)
-        } catch (err) { if (!hasCode(err, 'API_NOT_FOUND')) throw err }
+        await ignoreNotFound(client.delete(podsRef, p.metadata.name ?? '', this.grace !== undefined ? { gracePeriodSeconds: this.grace } : undefined))
         gone.add(p.metadata.uid ?? '')
       }
       current = active.filter(p => !gone.has(p.metadata.uid ?? ''))

@@ -5,7 +5,7 @@ import type { ObjectClient } from '../api-server/types.js'
 import { ReconcileLoop } from '../controllers/base-controller.js'
 import { EventRecorder } from '../controllers/event-recorder.js'
 import { byNodeName, type InformerFactory, type Informer } from '../controllers/informer.js'
-import { NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod } from '../controllers/k8s.js'
+import { NODES, PODS, ignoreNotFound, inNamespace, keyOf, splitKey, updateWithRetry, type Node, type Pod } from '../controllers/k8s.js'
 import { isPodActive } from '../controllers/pod-util.js'
 import { failedSchedulingMessage, filterNode, leastAllocatedScore, podRequests, scoringRequests, type Resources } from './predicates.js'
 
@@ -22,6 +22,21 @@ export interface SchedulerComponents {
   client: ObjectClient
   logger: Logger
   informers: InformerFactory
+}
+
+/**
+ * Whether a node update can change where pods fit: labels, taints, cordon, allocatable or the Ready
+ * condition. Heartbeat-only updates (lastHeartbeatTime, images, daemon endpoints) return false.
+ */
+export function nodeChangeAffectsScheduling (o: Node, n: Node): boolean {
+  const relevant = (x: Node): unknown[] => [
+    x.metadata.labels ?? {},
+    x.spec?.taints ?? [],
+    x.spec?.unschedulable === true,
+    x.status?.allocatable ?? {},
+    x.status?.conditions?.find(c => c.type === 'Ready')?.status ?? 'Unknown'
+  ]
+  return JSON.stringify(relevant(o)) !== JSON.stringify(relevant(n))
 }
 
 /** A client that can POST pods/<name>/binding; the in-process client may offer it. */
@@ -57,7 +72,8 @@ export class Scheduler extends ReconcileLoop {
       delete: p => { this.assumed.delete(keyOf(p)); this.unschedulable.delete(keyOf(p)); this.lastFailure.delete(keyOf(p)) }
     })
     const retryAll = (): void => { for (const k of this.unschedulable) this.queue.add(k) }
-    this.nodes.addHandler({ add: retryAll, update: retryAll, delete: retryAll })
+    // Status heartbeats arrive every few seconds per node; only changes that can alter a filter result requeue.
+    this.nodes.addHandler({ add: retryAll, update: (o, n) => { if (nodeChangeAffectsScheduling(o, n)) retryAll() }, delete: retryAll })
   }
 
   private onPod (p: Pod): void {
@@ -167,24 +183,15 @@ export class Scheduler extends ReconcileLoop {
   private async setScheduledCondition (pod: Pod, cond: PodCondition): Promise<void> {
     const { namespace, name } = splitKey(keyOf(pod))
     const ref = inNamespace(PODS, namespace)
-    for (let attempt = 0; attempt < 5; attempt++) {
-      let live: Pod
-      try { live = await this.components.client.get<Pod>(ref, name) } catch (err) {
-        if (hasCode(err, 'API_NOT_FOUND')) return
-        throw err
-      }
+    // The pod may be gone by now (deleted while we looked for a node): nothing left to mark.
+    await ignoreNotFound(updateWithRetry<Pod>(this.components.client, ref, name, live => {
       const conds = live.status?.conditions ?? []
       const old = conds.find(c => c.type === cond.type)
-      if (old !== undefined && old.status === cond.status && old.reason === cond.reason && old.message === cond.message) return
+      if (old !== undefined && old.status === cond.status && old.reason === cond.reason && old.message === cond.message) return false
       const next: PodCondition = { ...cond, lastProbeTime: undefined, lastTransitionTime: old?.status === cond.status ? old.lastTransitionTime : timestamp(new Date()) }
       live.status = { ...(live.status ?? {}), conditions: [...conds.filter(c => c.type !== cond.type), next] }
-      try {
-        await this.components.client.update(ref, live, 'status')
-        return
-      } catch (err) {
-        if (!hasCode(err, 'API_CONFLICT')) throw err
-      }
-    }
+      return true
+    }, { subresource: 'status' }))
   }
 }
 

@@ -128,6 +128,14 @@ describe('rest storage', () => {
     expect((await core.client.get(ref, 'd')).spec).toMatchObject({ replicas: 5 })
   })
 
+  it('reports matchExpressions in the scale subresource selector', async () => {
+    const ref = { ...DEPLOY, namespace: 'default' }
+    const selector = { matchLabels: { app: 'e' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }, { key: 'canary', operator: 'DoesNotExist' }] }
+    await core.client.create(ref, { metadata: { name: 'e' }, spec: { replicas: 1, selector } })
+    const scale = await core.client.update(ref, { metadata: { name: 'e' }, spec: { replicas: 3 } }, 'scale')
+    expect((scale as { status?: { selector?: string } }).status?.selector).toBe('app=e,tier in (a,b),!canary')
+  })
+
   it('patches with merge and json patch', async () => {
     await core.client.create(inDefault, cm('a', {}, { a: '1', b: '2' }))
     await core.client.patch(inDefault, 'a', 'merge', { data: { b: null, c: '3' } })

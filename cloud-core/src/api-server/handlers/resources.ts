@@ -2,7 +2,7 @@ import { z, type KubeList, type KubeObject } from '@edgemesh/common'
 import { ApiError, badRequest } from '../errors.js'
 import { bodyFormat, decodeBody, negotiate, readBody, sendJson, warningHeaders, type ResponseFormat } from '../http-util.js'
 import { isPlainObject } from '../object-meta.js'
-import { applyBinding } from '../resources/index.js'
+import { applyBinding, toScale } from '../resources/index.js'
 import type { FieldValidation, WriteOptions } from '../rest-storage.js'
 import type { ResourceRoute } from '../router.js'
 import { toTable, type IncludeObject } from '../table.js'
@@ -106,7 +106,7 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
     case 'get': {
       if (r.subresource === 'log') throw new ApiError('NotFound', 'pod logs are not available from this server')
       const obj = await st.get(def, ns, name!)
-      if (r.subresource === 'scale') { sendJson(ctx.res, 200, st.toScale(def, obj)); return }
+      if (r.subresource === 'scale') { sendJson(ctx.res, 200, toScale(obj)); return }
       respondObject(ctx, 200, def, obj, format, include)
       return
     }

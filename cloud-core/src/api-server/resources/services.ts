@@ -129,6 +129,18 @@ function carryOver (svc: KubeObject, old: KubeObject): void {
 }
 
 /**
+ * After carryOver: same type, clusterIP(s) and per-port nodePorts as the stored object, so everything
+ * allocated is already held by this Service and the list-under-mutex in the allocator can be skipped.
+ */
+function allocationUnchanged (svc: KubeObject, old: KubeObject): boolean {
+  const s = rec(svc.spec); const o = rec(old.spec)
+  const alloc = (x: Record<string, unknown>): string => JSON.stringify([
+    str(x.type) ?? 'ClusterIP', str(x.clusterIP) ?? '', arr(x.clusterIPs).map(str), arr(x.ports).map(p => num(rec(p).nodePort) ?? 0)
+  ])
+  return alloc(s) === alloc(o)
+}
+
+/**
  * core/v1 services. ClusterIPs and NodePorts come from `allocator` (one per API server);
  * pass the same instance to every registration of the definition.
  */
@@ -166,6 +178,7 @@ export function servicesResource (allocator: ServiceAllocator = new ServiceAlloc
       carryOver(obj, old)
       const early = validateService(obj, old)
       if (early.length > 0) throw invalid('Service', obj.metadata.name ?? '', early)
+      if (allocationUnchanged(obj, old)) return
       await allocator.allocate(obj, ctx.client)
     },
     prepareForStatusUpdate: (obj, old) => { obj.spec = old.spec },

@@ -139,6 +139,24 @@ describe('services resource', () => {
     expect((rec(next).ports as Array<{ nodePort: number }>)[0]?.nodePort).toBe((rec(old).ports as Array<{ nodePort: number }>)[0]?.nodePort)
   })
 
+  it('does not list services when an update only changes labels', async () => {
+    const store: KubeObject[] = []
+    const old = await create(def, store, svc('labels', { type: 'NodePort' }))
+    let lists = 0
+    const base = fakeServiceClient(store)
+    const counting = { ...base, list: (async (...args: Parameters<typeof base.list>) => { lists++; return await base.list(...args) }) as typeof base.list }
+    const next = structuredClone(old)
+    next.metadata.labels = { team: 'a' }
+    await def.prepareForUpdate?.(next, old, ctxWith(counting))
+    expect(lists).toBe(0)
+    const added = structuredClone(old)
+    const [first] = rec(old).ports as Array<Record<string, unknown>>
+    rec(added).ports = [{ ...first, name: 'a' }, { name: 'b', port: 81 }]
+    await def.prepareForUpdate?.(added, old, ctxWith(counting))
+    expect(lists).toBe(1)
+    expect((rec(added).ports as Array<{ nodePort?: number }>)[1]?.nodePort).toBeGreaterThan(0)
+  })
+
   it('requires names when a service has several ports', () => {
     const causes = def.validate?.(svc('p', { ports: [{ port: 80 }, { port: 81 }] }), undefined) ?? []
     expect(causes.map(c => c.field)).toContain('spec.ports[0].name')
