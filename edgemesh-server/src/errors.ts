@@ -8,8 +8,6 @@ export type ServerErrorCode =
   | 'RENDEZVOUS_BAD_REQUEST'
   | 'PUNCH_PEER_UNAVAILABLE'
   | 'PUNCH_FORBIDDEN'
-  | 'PUNCH_FAILED'
-  | 'PUNCH_TIMEOUT'
   | 'SERVER_IDENTITY_INVALID'
 
 export const ERROR_CATALOGUE: Record<ServerErrorCode, string> = {
@@ -19,8 +17,6 @@ export const ERROR_CATALOGUE: Record<ServerErrorCode, string> = {
   RENDEZVOUS_BAD_REQUEST: 'A rendezvous or punch message failed schema validation or was too large.',
   PUNCH_PEER_UNAVAILABLE: 'The hole-punch target has no live registration with a direct connection to this server, or it did not answer the sync.',
   PUNCH_FORBIDDEN: 'A peer asked for a hole punch before authenticating.',
-  PUNCH_FAILED: 'TCP simultaneous open did not produce a connection (every attempt was refused or reset), e.g. behind a symmetric NAT.',
-  PUNCH_TIMEOUT: 'The hole punch (attempts plus upgrade) did not finish within its deadline.',
   SERVER_IDENTITY_INVALID: 'The server key, certificate or CA in the data dir or config is unreadable or does not match.'
 }
 

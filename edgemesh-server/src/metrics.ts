@@ -17,8 +17,14 @@ export class MetricsRegistry {
     return (value, labels = {}) => { this.entry(s, labels).value = value }
   }
 
-  /** Runs before every render, to sample gauges lazily. */
-  onCollect (fn: () => void): void { this.collectors.push(fn) }
+  /** Runs `fn` before every render, to sample gauges lazily. Returns the function that unregisters it. */
+  onCollect (fn: () => void): () => void {
+    this.collectors.push(fn)
+    return () => {
+      const i = this.collectors.indexOf(fn)
+      if (i >= 0) this.collectors.splice(i, 1)
+    }
+  }
 
   value (name: string, labels: Labels = {}): number {
     return this.series.get(name)?.values.get(key(labels))?.value ?? 0

@@ -52,6 +52,14 @@ export class EdgeMeshServer implements Startable {
 
   constructor (private readonly config: ServerConfig, components: EdgeMeshServerComponents = {}) {
     this.log = componentLogger(components.logger ?? silentLogger(), 'edgemesh-server')
+    // Once per server, not per start: the registry outlives restarts.
+    this.metrics.onCollect(() => {
+      const node = this.node
+      if (node === undefined) return
+      this.metrics.gauge('edgemesh_server_relay_reservations', 'Live relay reservations')(node.services.relay.reservations.size)
+      this.metrics.gauge('edgemesh_server_connections', 'Open libp2p connections')(node.getConnections().length)
+      this.metrics.gauge('edgemesh_server_authenticated_peers', 'Peers that proved a cluster certificate')(node.services.auth.authenticatedPeers().length)
+    })
   }
 
   get libp2p (): Libp2p<ServerServices> {
@@ -73,6 +81,10 @@ export class EdgeMeshServer implements Startable {
   }
 
   async stop (): Promise<void> {
+    // A start still running would otherwise set up the node after we looked and leave it running.
+    const starting = this.startPromise
+    this.startPromise = undefined
+    await starting?.catch(() => {})
     const node = this.node
     const health = this.health
     this.node = undefined
@@ -140,11 +152,6 @@ export class EdgeMeshServer implements Startable {
     holder.relay = node.services.relay
     await node.start()
     this.node = node
-    this.metrics.onCollect(() => {
-      this.metrics.gauge('edgemesh_server_relay_reservations', 'Live relay reservations')(node.services.relay.reservations.size)
-      this.metrics.gauge('edgemesh_server_connections', 'Open libp2p connections')(node.getConnections().length)
-      this.metrics.gauge('edgemesh_server_authenticated_peers', 'Peers that proved a cluster certificate')(node.services.auth.authenticatedPeers().length)
-    })
     const health = new HealthServer({ metrics: this.metrics, ready: () => this.node !== undefined }, cfg.http)
     await health.start()
     this.health = health

@@ -8,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCA, hasCode } from '@edgemesh/common'
+import { RENDEZVOUS_PROTOCOL, RendezvousResponse, jsonStream } from '@edgemesh/edgemesh-agent'
 import { eventually, makePki, serverConfig, startAgent, startServer } from './helpers.js'
 import type { Agent, Pki } from './helpers.js'
 import type { EdgeMeshServer } from '../src/index.js'
@@ -40,6 +41,18 @@ describe('edgemesh-server on loopback', () => {
     const found = await eventually(async () => await a.services.nat.resolve('node-b'), 10_000, 'lookup')
     expect(found.peerId.equals(b.peerId)).toBe(true)
     expect(found.observedAddrs.map(String)).toContain(`/ip4/127.0.0.1/tcp/${b.services.nat.links.localPort}`)
+  })
+
+  it('serves only the address it observed itself, never observed addresses the client supplied', async () => {
+    const b = agents[1]!
+    const link = await b.services.nat.links.waitForLink(AbortSignal.timeout(10_000))
+    const stream = await link.connection.newStream(RENDEZVOUS_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    const io = jsonStream(stream, RendezvousResponse)
+    await io.write({ type: 'register', nodeName: 'node-b', listenAddrs: b.getMultiaddrs().map(String), observedAddrs: ['/ip4/203.0.113.9/tcp/4242'] })
+    expect(await io.read({ signal: AbortSignal.timeout(5000) })).toMatchObject({ type: 'registered' })
+    await stream.close()
+    const found = await agents[0]!.services.nat.rendezvous.lookup('node-b')
+    expect(found.observedAddrs.map(String)).toEqual([`/ip4/127.0.0.1/tcp/${link.localPort}`])
   })
 
   it('answers undefined for a node nobody registered', async () => {

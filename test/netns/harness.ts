@@ -75,6 +75,16 @@ export interface Mesh {
 /** edgemesh-server (the real binary) on the cloud host, agent runners on node-a1 and node-b1. */
 export async function startMesh (t: Topology): Promise<Mesh> {
   const dir = await mkdtemp(join(tmpdir(), 'edgemesh-netns-'))
+  try {
+    return await buildMesh(t, dir)
+  } catch (err) {
+    // The caller never gets a Mesh (and its cleanup) when we fail half-way.
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function buildMesh (t: Topology, dir: string): Promise<Mesh> {
   const ca = await createCA({ commonName: 'edgemesh-netns-ca' })
   await writeFile(join(dir, 'ca.crt'), ca.certPem)
   const serverData = join(dir, 'server')

@@ -42,6 +42,7 @@ export class RendezvousServer implements Startable {
   private readonly requestTimeoutMs: number
   private readonly requests?: (labels: Record<string, string>) => void
   private started = false
+  private stopCollecting?: () => void
 
   constructor (private readonly components: RendezvousServerComponents, init: RendezvousServerInit = {}) {
     this.table = components.table ?? new RendezvousTable({ maxEntries: init.maxEntries })
@@ -52,18 +53,22 @@ export class RendezvousServer implements Startable {
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
     const counter = components.metrics?.counter('edgemesh_server_rendezvous_requests_total', 'Rendezvous requests by type and result code')
     if (counter !== undefined) this.requests = (l) => counter(l)
-    components.metrics?.onCollect(() => components.metrics?.gauge('edgemesh_server_rendezvous_registrations', 'Live rendezvous registrations')(this.table.size))
   }
 
   async start (): Promise<void> {
     if (this.started) return
     await this.components.registrar.handle(RENDEZVOUS_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) }, { maxInboundStreams: 64 })
+    // Registered per run and removed on stop: the registry outlives this service when the server restarts.
+    const m = this.components.metrics
+    this.stopCollecting = m?.onCollect(() => { m.gauge('edgemesh_server_rendezvous_registrations', 'Live rendezvous registrations')(this.table.size) })
     this.started = true
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.stopCollecting?.()
+    this.stopCollecting = undefined
     await this.components.registrar.unhandle(RENDEZVOUS_PROTOCOL)
     this.table.clear()
   }
@@ -110,7 +115,8 @@ export class RendezvousServer implements Startable {
     }
     const endpoint = tcpEndpoint(connection.remoteAddr)
     const observed = endpoint === undefined ? [] : [withoutPeerId(connection.remoteAddr)]
-    const observedAddrs = [...new Set([...observed, ...req.observedAddrs])].slice(0, 32)
+    // Only what this server saw on the wire is an observed address; a client's own claim could aim punches anywhere.
+    const observedAddrs = observed
     const ttlMs = Math.min(req.ttlMs ?? this.ttlMs, this.maxTtlMs)
     const ok = this.table.put({ nodeName: req.nodeName, peerId: peer.toString(), listenAddrs: req.listenAddrs, observedAddrs, endpoint, connectionId: endpoint === undefined ? undefined : connection.id }, ttlMs)
     if (!ok) return { type: 'error', code: 'RENDEZVOUS_FORBIDDEN', message: 'rendezvous table is full' }

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createEdgeMeshServer } from '../src/index.js'
+import { makePki, serverConfig } from './helpers.js'
+import type { Pki } from './helpers.js'
+
+describe('edgemesh-server start/stop', () => {
+  let pki: Pki
+
+  beforeAll(async () => { pki = await makePki() })
+  afterAll(async () => { await pki?.cleanup() })
+
+  it('leaves nothing running when stop() is called while start() is still running', async () => {
+    const server = createEdgeMeshServer(await serverConfig(pki, 'racing'))
+    const starting = server.start()
+    await server.stop()
+    await starting
+    try {
+      expect(server.isStarted()).toBe(false)
+      expect(server.httpPort).toBe(0)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('samples each gauge once per scrape after a restart', async () => {
+    const server = createEdgeMeshServer(await serverConfig(pki, 'restarted'))
+    try {
+      await server.start()
+      await server.stop()
+      await server.start()
+      const gauge = vi.spyOn(server.metrics, 'gauge')
+      server.metrics.render()
+      const sampled = gauge.mock.calls.map(([name]) => name).sort()
+      expect(sampled).toEqual([
+        'edgemesh_server_authenticated_peers',
+        'edgemesh_server_connections',
+        'edgemesh_server_relay_reservations',
+        'edgemesh_server_rendezvous_registrations'
+      ])
+    } finally {
+      await server.stop()
+    }
+  })
+})
