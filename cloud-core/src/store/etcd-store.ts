@@ -223,6 +223,7 @@ export class EtcdStore implements Store {
       .withPreviousKV()
       .startRevision(String(opts.afterRevision + 1))
       .watcher()
+    watcher.once('connected', () => { opts.onEstablished?.() })
     watcher.on('data', (res: IWatchResponse) => {
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision)

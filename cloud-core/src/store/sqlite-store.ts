@@ -279,6 +279,7 @@ export class SqliteStore implements Store {
     // queue and everything up to it is in the log. Revisions de-duplicate the seam anyway.
     const watcher: Watcher = { prefix, queue: new WatchQueue({ maxBuffered: this.watchBufferSize }) }
     this.watchers.add(watcher)
+    opts.onEstablished?.()
     const upto = this.rev
     const end = prefixEnd(prefix) ?? KEY_MAX
     let last = opts.afterRevision

@@ -46,6 +46,12 @@ export interface WatchOptions {
   /** Deliver every event with revision > afterRevision. Older than the compacted revision → STORE_COMPACTED (HTTP 410). */
   afterRevision: number
   signal: AbortSignal
+  /**
+   * Called once the backend has registered the watch (SQLite: at once; etcd: when etcd acknowledges it).
+   * Writes made after this are never missed, so a caller can wait for it before writing and racing a
+   * compaction against the watch start.
+   */
+  onEstablished?: () => void
 }
 
 export interface Store extends Startable {

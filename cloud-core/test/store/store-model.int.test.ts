@@ -46,8 +46,15 @@ async function checkAgainstModel (open: () => Promise<Store>, numRuns: number): 
       const history: Hist[] = []
       let rev = base
       let compacted = await store.compactedRevision()
-      const watch = store.watch('/m/', { afterRevision: base, signal: ac.signal })[Symbol.asyncIterator]()
-      const firstEvent = watch.next() // starts the watch before any write
+      // Start the watch and wait until the backend has registered it: a compaction racing an etcd watch
+      // that is not registered yet legitimately fails it with STORE_COMPACTED.
+      let established!: () => void
+      const registered = new Promise<void>(resolve => { established = resolve })
+      const watch = store.watch('/m/', { afterRevision: base, signal: ac.signal, onEstablished: () => { established() } })[Symbol.asyncIterator]()
+      const firstEvent = watch.next()
+      const early = firstEvent.then(() => { throw new Error('an event arrived before any write') })
+      early.catch(() => {}) // only the race below reads it; once writes start, the first event is expected
+      await Promise.race([registered, early])
 
       for (const o of ops) {
         const cur = o.kind !== 'compact' ? model.get(o.key) : undefined
