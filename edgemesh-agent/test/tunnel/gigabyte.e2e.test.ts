@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isRelayed } from '../../src/tunnel/connection-manager.js'
-import { allowPorts, collect, newCA, startPeer, type TestPeer } from './helpers.js'
+import { collect, startRelayedMesh, type RelayedMesh, type TestPeer } from './helpers.js'
 
 // The acceptance: a 1 GiB transfer with checksum through the direct and the relayed path.
 // One way (client → target), so the target hashes what arrives and answers with the digest after
@@ -43,31 +43,20 @@ function gibibyteSource (): { stream: Readable, digest: () => string } {
 }
 
 describe('1 GiB through the tunnel', () => {
-  let relay: TestPeer
+  let mesh: RelayedMesh
   let a: TestPeer
   let b: TestPeer
   let c: TestPeer
   let target: Awaited<ReturnType<typeof digestServer>>
 
   beforeAll(async () => {
-    const ca = await newCA()
     target = await digestServer()
-    relay = await startPeer(ca, 'relay-1', { extra: { relayServer: { reservations: { applyDefaultLimit: false } } } })
-    b = await startPeer(ca, 'node-b', { policy: allowPorts(target.port), extra: { relays: [relay.addr] } })
-    a = await startPeer(ca, 'node-a')
-    a.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: [b.addr] })
-    // C knows only a dead address for B, as if B sat behind a NAT: its flows take the relay.
-    c = await startPeer(ca, 'node-c', { extra: { relays: [relay.addr], tunnel: { directDialTimeoutMs: 1000 } } })
-    c.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: ['/ip4/127.0.0.1/tcp/1'] })
-    const end = Date.now() + 10_000
-    while (!b.node.getMultiaddrs().some(m => m.toString().includes('/p2p-circuit')) && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
+    mesh = await startRelayedMesh(target.port)
+    ;({ a, b, c } = mesh)
   })
 
   afterAll(async () => {
-    await a?.node.stop()
-    await c?.node.stop()
-    await b?.node.stop()
-    await relay?.node.stop()
+    await mesh?.stop()
     await target?.close()
   })
 

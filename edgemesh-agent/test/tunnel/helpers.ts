@@ -77,3 +77,33 @@ export async function collect (s: NodeJS.ReadableStream): Promise<Buffer> {
   for await (const c of s) chunks.push(Buffer.from(c as Uint8Array))
   return Buffer.concat(chunks)
 }
+
+/**
+ * A relay, a target node B (with a relay reservation) and two clients: A knows B's real address
+ * (its flows go direct), C knows only a dead one, as if B sat behind a NAT (its flows take the relay).
+ */
+export interface RelayedMesh { relay: TestPeer, a: TestPeer, b: TestPeer, c: TestPeer, stop: () => Promise<void> }
+
+export async function startRelayedMesh (targetPort: number, opts: { bTunnel?: MeshNodeInit['tunnel'], aTunnel?: MeshNodeInit['tunnel'] } = {}): Promise<RelayedMesh> {
+  const ca = await newCA()
+  const relay = await startPeer(ca, 'relay-1', { extra: { relayServer: { reservations: { applyDefaultLimit: false } } } })
+  const b = await startPeer(ca, 'node-b', { policy: allowPorts(targetPort), extra: { relays: [relay.addr], tunnel: opts.bTunnel } })
+  const a = await startPeer(ca, 'node-a', { extra: { tunnel: opts.aTunnel } })
+  a.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: [b.addr] })
+  const c = await startPeer(ca, 'node-c', { extra: { relays: [relay.addr], tunnel: { directDialTimeoutMs: 1000 } } })
+  c.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: ['/ip4/127.0.0.1/tcp/1'] })
+  const end = Date.now() + 10_000
+  while (!b.node.getMultiaddrs().some(m => m.toString().includes('/p2p-circuit')) && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
+  return {
+    relay,
+    a,
+    b,
+    c,
+    stop: async () => {
+      await a.node.stop()
+      await c.node.stop()
+      await b.node.stop()
+      await relay.node.stop()
+    }
+  }
+}

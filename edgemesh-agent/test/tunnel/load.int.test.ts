@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Readable, type Duplex } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isRelayed } from '../../src/tunnel/connection-manager.js'
-import { allowPorts, collect, echoServer, newCA, startPeer, type TestPeer } from './helpers.js'
+import { collect, echoServer, startRelayedMesh, type RelayedMesh, type TestPeer } from './helpers.js'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
@@ -30,32 +30,21 @@ async function echoThrough (d: Duplex, mib: number, opts: { readAfterMs?: number
 }
 
 describe('tunnel under load on loopback', () => {
-  let relay: TestPeer
+  let mesh: RelayedMesh
   let a: TestPeer
   let b: TestPeer
   let c: TestPeer
   let echo: Awaited<ReturnType<typeof echoServer>>
 
   beforeAll(async () => {
-    const ca = await newCA()
     echo = await echoServer()
-    relay = await startPeer(ca, 'relay-1', { extra: { relayServer: { reservations: { applyDefaultLimit: false } } } })
     // Generous budgets: the box is shared, and 1,000 simultaneous connects queue in the kernel.
-    b = await startPeer(ca, 'node-b', { policy: allowPorts(echo.port), extra: { relays: [relay.addr], tunnel: { dialTimeoutMs: 30_000 } } })
-    a = await startPeer(ca, 'node-a', { extra: { tunnel: { responseTimeoutMs: 45_000 } } })
-    a.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: [b.addr] })
-    // C only knows a dead address for B, as if B sat behind a NAT: its flows take the relay.
-    c = await startPeer(ca, 'node-c', { extra: { relays: [relay.addr], tunnel: { directDialTimeoutMs: 1000 } } })
-    c.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: ['/ip4/127.0.0.1/tcp/1'] })
-    const end = Date.now() + 10_000
-    while (!b.node.getMultiaddrs().some(m => m.toString().includes('/p2p-circuit')) && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
+    mesh = await startRelayedMesh(echo.port, { bTunnel: { dialTimeoutMs: 30_000 }, aTunnel: { responseTimeoutMs: 45_000 } })
+    ;({ a, b, c } = mesh)
   })
 
   afterAll(async () => {
-    await a?.node.stop()
-    await c?.node.stop()
-    await b?.node.stop()
-    await relay?.node.stop()
+    await mesh?.stop()
     await echo?.close()
   })
 
