@@ -26,3 +26,20 @@ export async function withTimeout<T> (ms: number, fn: (signal: AbortSignal) => P
     throw err
   }
 }
+
+/**
+ * Polls `fn` until it returns something other than undefined, null or false, and returns that. At the
+ * deadline it throws TimeoutError naming `what` and the last error `fn` threw, if any.
+ */
+export async function eventually<T> (fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition', intervalMs = 50): Promise<NonNullable<Exclude<T, false>>> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v !== undefined && v !== null && v !== false) return v as NonNullable<Exclude<T, false>>
+    } catch (err) { last = err }
+    if (Date.now() > deadline) throw new TimeoutError(`timed out waiting for ${what}${last === undefined ? '' : `: ${(last as Error).message ?? String(last)}`}`)
+    await sleep(intervalMs)
+  }
+}

@@ -68,15 +68,4 @@ export async function startAgent (pki: Pki, opts: AgentOptions): Promise<Agent> 
   return node
 }
 
-export async function eventually<T> (fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>
-    } catch (err) { last = err }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
+export { eventually } from '@edgemesh/common'

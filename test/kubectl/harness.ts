@@ -93,16 +93,4 @@ export class Kubectl {
   }
 }
 
-/** Polls `fn` until it returns a value other than undefined. */
-export async function eventually<T> (fn: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn()
-      if (v !== undefined) return v
-    } catch (err) { last = err }
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${(last as Error).message}` : ''}`)
-}
+export { eventually } from '@edgemesh/common'

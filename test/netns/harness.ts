@@ -152,16 +152,4 @@ async function buildMesh (t: Topology, dir: string): Promise<Mesh> {
   return mesh
 }
 
-/** Polls `fn` until it returns a truthy value. */
-export async function eventually<T> (fn: () => Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>
-    } catch (err) { last = err }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
-    await new Promise(resolve => setTimeout(resolve, 250))
-  }
-}
+export { eventually } from '@edgemesh/common'

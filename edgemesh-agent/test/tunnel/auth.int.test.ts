@@ -1,4 +1,5 @@
 import { noise } from '@chainsafe/libp2p-noise'
+import { eventually } from '@edgemesh/common'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -13,13 +14,7 @@ import type { PeerAuthFailedDetail } from '../../src/identity/mesh-auth.js'
 import { TUNNEL_PROTOCOL, decodeResponseBody, encodeRequest, readFrame } from '../../src/tunnel/header.js'
 import { echoServer, newCA, startPeer, type TestPeer } from './helpers.js'
 
-async function until (cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => { await eventually(cond, ms, 'condition', 25) }
 
 describe('mesh authentication keeps impostors out of the tunnel', () => {
   let ca: CertificateAuthority

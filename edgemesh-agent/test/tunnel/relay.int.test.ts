@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { eventually } from '@edgemesh/common'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -10,13 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isRelayed } from '../../src/tunnel/connection-manager.js'
 import { allowPorts, collect, echoServer, newCA, startPeer, type TestPeer } from './helpers.js'
 
-async function until (cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
+const until = async (cond: () => boolean, ms = 10_000): Promise<void> => { await eventually(cond, ms, 'condition', 50) }
 
 describe('relayed and punched paths on loopback', () => {
   let relay: TestPeer

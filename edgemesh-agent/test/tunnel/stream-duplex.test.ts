@@ -1,16 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { eventually } from '@edgemesh/common'
 import { streamPair } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
 import { streamToDuplex } from '../../src/tunnel/stream-duplex.js'
 import { collect } from './helpers.js'
 
-async function until (cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
-}
+const until = async (cond: () => boolean, ms = 2000): Promise<void> => { await eventually(cond, ms, 'condition', 5) }
 
 describe('streamToDuplex', () => {
   it('keeps the libp2p stream flowing until unread data passes the high-water mark, then pauses and resumes', async () => {
