@@ -6,7 +6,6 @@ import { defineConfig } from 'vitest/config'
 // Tests run in Vite's SSR environment, which takes its conditions from `ssr.resolve`.
 const conditions = ['source', 'import', 'module', 'node', 'default']
 const shared = {
-  setupFiles: ['./common/src/polyfill.ts'],
   resolve: { conditions },
   ssr: { resolve: { conditions } }
 }
@@ -17,9 +16,9 @@ export default defineConfig({
   test: {
     reporters: ['default'],
     projects: [
-      { ...shared, test: { name: 'unit', include: include('.test.ts'), exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts', '**/*.e2e.test.ts'], setupFiles: shared.setupFiles, testTimeout: 20_000 } },
-      { ...shared, test: { name: 'integration', include: include('.int.test.ts'), exclude: ['**/node_modules/**', '**/dist/**'], setupFiles: shared.setupFiles, testTimeout: 60_000, hookTimeout: 60_000 } },
-      { ...shared, test: { name: 'e2e', include: include('.e2e.test.ts'), exclude: ['**/node_modules/**', '**/dist/**'], setupFiles: shared.setupFiles, testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } }
+      { ...shared, test: { name: 'unit', include: include('.test.ts'), exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts', '**/*.e2e.test.ts'], testTimeout: 20_000 } },
+      { ...shared, test: { name: 'integration', include: include('.int.test.ts'), exclude: ['**/node_modules/**', '**/dist/**'], testTimeout: 60_000, hookTimeout: 60_000 } },
+      { ...shared, test: { name: 'e2e', include: include('.e2e.test.ts'), exclude: ['**/node_modules/**', '**/dist/**'], testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } }
     ]
   }
 })

@@ -1,7 +1,6 @@
 // Where does tunnel CPU go? Pushes --mib MiB through a direct tunnel under the V8 sampling profiler and prints
 // self time grouped by package. Run: `node --conditions=source --import tsx bench/tunnel/profile.ts [--mib=64]`
 // Writes bench/results/tunnel-profile.json.
-import '@edgemesh/common/polyfill'
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { createServer, type AddressInfo } from 'node:net'

@@ -2,7 +2,6 @@
 // (TCP+Noise+yamux, no tunnel) vs the tunnel direct vs the tunnel relayed, all on loopback in one process.
 // Run: `node --conditions=source --import tsx bench/tunnel/run.ts [--mib=128] [--rounds=3] [--big-mib=1024] [--rtt=2000] [--streams=1000]`
 // Writes bench/results/tunnel.json and bench/results/tunnel.md.
-import '@edgemesh/common/polyfill'
 import { writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'

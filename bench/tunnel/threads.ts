@@ -3,7 +3,6 @@
 // worker, the relay on another worker. Raw TCP uses the same split (client here, echo server on B's worker).
 // Run: `node --conditions=source --import tsx bench/tunnel/threads.ts [--mib=128] [--rounds=3]`
 // Writes bench/results/tunnel-threads.json and bench/results/tunnel-threads.md.
-import '@edgemesh/common/polyfill'
 import { once } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'

@@ -173,7 +173,7 @@ export function runInformerConformance (name: string, setup: () => Promise<Confo
           return JSON.stringify(last.cache) === JSON.stringify(last.server)
         }, convergeMs)
       } catch (err) {
-        throw new Error(`${(err as Error).message}: cache ${JSON.stringify(last.cache)} server ${JSON.stringify(last.server)}`)
+        throw new Error(`${(err as Error).message}: cache ${JSON.stringify(last.cache)} server ${JSON.stringify(last.server)}`, { cause: err })
       }
     }
 

@@ -1,7 +1,6 @@
 // Runs one mesh agent (libp2p node + NAT traversal + optional echo server) inside a network namespace.
 // Config: JSON on argv[2]. Control: JSON lines on stdin ({id, cmd, ...}); answers and events as JSON lines on stdout.
 // Start with: ip netns exec <ns> node --conditions=source --import tsx test/netns/agent-runner.ts '<json>'
-import '@edgemesh/common/polyfill'
 import { once } from 'node:events'
 import { connect, createServer } from 'node:net'
 import { createInterface } from 'node:readline'

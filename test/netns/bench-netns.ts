@@ -1,7 +1,6 @@
 // Benchmark driver (run by bench/netns/run.ts, as root): raw TCP through a router port forward vs the
 // mesh tunnel over a punched direct connection (cone NATs) vs the relay (symmetric NAT, punching fails).
 // Prints one JSON object on stdout.
-import '@edgemesh/common/polyfill'
 import { loadavg } from 'node:os'
 import { ECHO_PORT, eventually, startMesh } from './harness.js'
 import { ADDR, Topology, netnsUnavailable } from './topology.js'

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import '@edgemesh/common/polyfill'
 import { runCloudCore } from './cli.js'
 import { resolveCloudCoreConfig } from '../config.js'
 import { join } from 'node:path'

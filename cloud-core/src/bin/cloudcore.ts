@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import '@edgemesh/common/polyfill'
 import { configFromArgs, runCloudCore, USAGE } from './cli.js'
 
 try {

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import '@edgemesh/common/polyfill'
 import { parseArgs } from 'node:util'
 import { createLogger, hasCode } from '@edgemesh/common'
 import { loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
