@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', '.edgemesh-data/**'] },
+  { ignores: ['**/dist/**', 'dist-bundle/**', '**/node_modules/**', 'bench/results/**', '.edgemesh-data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino'
+import pretty from 'pino-pretty'
 
 export type { Logger } from 'pino'
 
@@ -20,7 +21,9 @@ export function createLogger (init: LoggerInit = {}): Logger {
     level: init.level ?? process.env.LOG_LEVEL ?? 'info'
   }
   if (init.format === 'pretty') {
-    return pino({ ...opts, transport: { target: 'pino-pretty', options: { colorize: true, destination: init.destination ?? 1 } } })
+    // In-process stream, not a worker transport: a transport loads 'pino-pretty' by name in a worker
+    // thread, which a single-file bundle (npm run bundle) cannot resolve.
+    return pino(opts, pretty({ colorize: true, destination: init.destination ?? 1, sync: false }))
   }
   return pino(opts, pino.destination({ dest: init.destination ?? 1, sync: false }))
 }

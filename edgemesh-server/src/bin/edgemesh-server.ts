@@ -23,7 +23,7 @@ async function main (): Promise<number> {
   const server = createEdgeMeshServer(config, { logger })
   await server.start()
   // One line on stdout that scripts and tests can wait for.
-  console.log(JSON.stringify({ ready: true, peerId: server.peerId.toString(), addrs: server.getMultiaddrs().map(String), httpPort: server.httpPort }))
+  console.log(JSON.stringify({ ready: true, peerId: server.peerId.toString(), addrs: server.getMultiaddrs().map(String), httpPort: server.httpPort, node: process.version }))
   await new Promise<void>(resolve => {
     const onSignal = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); resolve() }
     process.on('SIGINT', onSignal)
