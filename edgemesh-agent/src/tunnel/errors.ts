@@ -8,6 +8,7 @@ export type TunnelErrorCode =
   | 'MESH_PEER_UNREACHABLE'
   | 'MESH_PEER_UNKNOWN'
   | 'MESH_STREAM_FAILED'
+  | 'MESH_PSK_INVALID'
 
 /** A tunnel failure. Codes that travel on the wire (in the header response) are the MESH_* ones plus AUTH_REQUIRED. */
 export class TunnelError extends EdgeMeshError {
@@ -23,5 +24,6 @@ export const ERROR_CATALOGUE: Record<TunnelErrorCode, string> = {
   MESH_WRONG_NODE: 'The header names a different node than the one that received it.',
   MESH_PEER_UNREACHABLE: 'No direct, relayed or punched connection to the peer could be established.',
   MESH_PEER_UNKNOWN: 'The node name could not be resolved to a peer id and addresses.',
-  MESH_STREAM_FAILED: 'The tunnel stream could not be opened or broke before the header was answered.'
+  MESH_STREAM_FAILED: 'The tunnel stream could not be opened or broke before the header was answered.',
+  MESH_PSK_INVALID: 'The pre-shared key file is not a libp2p pnet v1 key (/key/swarm/psk/1.0.0/, /base16/, 64 hex digits).'
 }

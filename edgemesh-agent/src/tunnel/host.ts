@@ -4,7 +4,7 @@ import { circuitRelayServer, circuitRelayTransport, type CircuitRelayServerInit,
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
-import { preSharedKey } from '@libp2p/pnet'
+import { pskProtector } from './psk.js'
 import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
 import type { Logger } from '@edgemesh/common'
 import { meshConnectionGater } from '../identity/gater.js'
@@ -84,7 +84,7 @@ export async function createMeshNode<T extends ServiceMap = Record<string, never
     // stream reset; a 2 MiB window keeps backpressure lossless.
     streamMuxers: [yamux({ maxInboundStreams: 8192, maxOutboundStreams: 8192, streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     connectionGater: meshConnectionGater(() => holder.auth),
-    ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
+    ...(init.psk !== undefined ? { connectionProtector: pskProtector({ psk: init.psk }) } : {}),
     connectionManager: {
       maxConnections: init.maxConnections ?? 1024,
       // Agents behind one NAT share a source IP; the default of 5/s would drop legitimate bursts.

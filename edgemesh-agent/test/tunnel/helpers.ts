@@ -1,4 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { Readable } from 'node:stream'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -106,4 +108,37 @@ export async function startRelayedMesh (targetPort: number, opts: { bTunnel?: Me
       await relay.node.stop()
     }
   }
+}
+
+/** A TCP server that hashes what arrives and, after the client's FIN, answers `<bytes> <sha256>`. */
+export async function digestServer (): Promise<{ server: Server, port: number, close: () => Promise<void> }> {
+  const server = createServer(socket => {
+    const h = createHash('sha256')
+    let n = 0
+    socket.on('data', (c: Buffer) => { n += c.byteLength; h.update(c) })
+    socket.on('end', () => { socket.end(`${n} ${h.digest('hex')}`) })
+    socket.on('error', () => { socket.destroy() })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  return { server, port, close: async () => { await new Promise(resolve => server.close(resolve)) } }
+}
+
+/** A stream of `bytes` varied chunks (a dropped or repeated chunk changes the digest) and its sha256. */
+export function sizedSource (bytes: number): { stream: Readable, digest: () => string } {
+  const chunk = randomBytes(256 * 1024)
+  const h = createHash('sha256')
+  let produced = 0
+  const stream = new Readable({
+    read () {
+      if (produced >= bytes) { this.push(null); return }
+      // Vary every chunk so a dropped or repeated chunk changes the digest.
+      const c = Buffer.from(chunk)
+      c.writeUInt32BE(produced / chunk.byteLength, 0)
+      produced += c.byteLength
+      h.update(c)
+      this.push(c)
+    }
+  })
+  return { stream, digest: () => h.digest('hex') }
 }
