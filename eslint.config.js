@@ -24,5 +24,5 @@ export default tseslint.config(
     files: ['**/bin/**', '**/test/**', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-console': 'off' }
   },
-  { files: ['**/*.js'], languageOptions: { globals: globals.node } }
+  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } }
 )
