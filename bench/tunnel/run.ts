@@ -14,6 +14,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { generateKey } from '@libp2p/pnet'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createCA, type CertificateAuthority } from '@edgemesh/common'
 import { issueNodeCert } from '../../edgemesh-agent/src/identity/node-cert.js'
@@ -62,6 +63,12 @@ async function main (): Promise<void> {
   a.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId, addrs: [b.addr] })
   c.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId, addrs: ['/ip4/127.0.0.1/tcp/1'] })
   const target = { ip: '127.0.0.1', port: echo.port }
+  // A second pair with the optional pre-shared key (pnet-compatible XSalsa20 under Noise).
+  const psk = new Uint8Array(95)
+  generateKey(psk)
+  const pskB = await peer(ca, 'node-e', { tunnel: { policy }, psk })
+  const pskA = await peer(ca, 'node-d', { psk })
+  pskA.node.services.tunnel.setStaticPeer('node-e', { peerId: pskB.peerId, addrs: [pskB.addr] })
   const sig = (): AbortSignal => AbortSignal.timeout(60_000)
 
   // Connect time: first flow = dial + Noise + auth exchange + stream; later flows = stream + header + target dial.
@@ -119,6 +126,7 @@ async function main (): Promise<void> {
     ['libp2p stream, stack before this change', baseline],
     ['libp2p stream (noise+yamux)', bare],
     ['tunnel direct', async () => await a.node.services.tunnel.openTcp('node-b', target, sig())],
+    ['tunnel direct, PSK', async () => await pskA.node.services.tunnel.openTcp('node-e', target, sig())],
     ['tunnel relayed', async () => await c.node.services.tunnel.openTcp('node-b', target, sig())]
   ]
   const rounds: Record<string, number[]> = {}
@@ -184,7 +192,7 @@ async function main (): Promise<void> {
   ].join('\n')
   writeFileSync(join(here, '../results/tunnel.md'), md)
   console.log(md)
-  for (const n of [a, b, c, relay]) await n.node.stop()
+  for (const n of [a, b, c, relay, pskA, pskB]) await n.node.stop()
   await baseA.stop()
   await baseB.stop()
   echo.server.close()
