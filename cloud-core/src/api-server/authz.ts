@@ -20,13 +20,16 @@ export interface AuthorizerComponents {
 
 const READ = new Set<Verb>(['get', 'list', 'watch'])
 const WRITE = new Set<Verb>(['create', 'update', 'patch'])
-const MESH_READ = new Set(['/services', '/endpoints', 'discovery.k8s.io/endpointslices', 'networking.istio.io/destinationrules'])
+// What an EdgeMesh-compatible agent reads: service discovery plus namespaces (its DNS lists them to
+// tell an unknown namespace from an unknown service; a 403 there makes every cluster query SERVFAIL)
+// and pods (headless Services answer with pod IPs and hostnames).
+const MESH_READ = new Set(['/services', '/endpoints', '/namespaces', '/pods', 'discovery.k8s.io/endpointslices', 'networking.istio.io/destinationrules'])
 const NODE_PREFIX = 'system:node:'
 
 /**
  * Fixed roles, checked in order: system:masters may do anything; nodes (system:nodes,
  * user system:node:<name>) read core resources and write only what belongs to them; the mesh
- * agent (system:edgemesh) reads what service discovery needs. Everything else is 403.
+ * agent (system:edgemesh) reads what service discovery and its DNS need. Everything else is 403.
  */
 export class Authorizer {
   private readonly getPod?: AuthorizerComponents['getPod']

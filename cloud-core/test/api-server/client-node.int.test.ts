@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig, makeInformer, type V1ConfigMap } from '@kubernetes/client-node'
+import { CoreV1Api, KubeConfig, makeInformer, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { ApiServer } from '../../src/api-server/server.js'
 import { testCore, type TestCore } from './helpers/core.js'
@@ -62,4 +62,41 @@ it('feeds a client-node informer with list then watch events', async () => {
   } finally {
     await informer.stop()
   }
+})
+
+it('lets the mesh agent identity run informers on what an EdgeMesh agent reads, and nothing else', async () => {
+  // An upstream agent's DNS lists namespaces and pods besides services and endpoint slices; a 403 on
+  // namespaces made every cluster query SERVFAIL.
+  const mesh = new KubeConfig()
+  const b64 = (s: string): string => Buffer.from(s).toString('base64')
+  mesh.loadFromOptions({
+    clusters: [{ name: 'c', server: `https://127.0.0.1:${server.port}`, caData: b64(pki.ca.certPem), tlsServerName: 'localhost', skipTLSVerify: false }],
+    users: [{ name: 'mesh', certData: b64(pki.mesh.certPem), keyData: b64(pki.mesh.keyPem) }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'mesh' }],
+    currentContext: 'x'
+  })
+  const api = mesh.makeApiClient(CoreV1Api)
+  await core.client.create({ group: '', version: 'v1', resource: 'pods', namespace: 'default' }, { metadata: { name: 'p1' }, spec: { containers: [{ name: 'c', image: 'x' }] } })
+  const lists: Record<string, () => Promise<{ items: KubernetesObject[] }>> = {
+    '/api/v1/namespaces': async () => await api.listNamespace(),
+    '/api/v1/pods': async () => await api.listPodForAllNamespaces(),
+    '/api/v1/services': async () => await api.listServiceForAllNamespaces()
+  }
+  for (const [path, list] of Object.entries(lists)) {
+    const informer = makeInformer<KubernetesObject>(mesh, path, list)
+    const errors: unknown[] = []
+    informer.on('error', err => { errors.push(err) })
+    await informer.start()
+    try {
+      const deadline = Date.now() + 10_000
+      while (informer.list().length === 0 && path !== '/api/v1/services' && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+      expect(errors, path).toEqual([])
+      if (path === '/api/v1/namespaces') expect(informer.list().map(n => n.metadata?.name)).toContain('default')
+      if (path === '/api/v1/pods') expect(informer.list().map(n => n.metadata?.name)).toContain('p1')
+    } finally {
+      await informer.stop()
+    }
+  }
+  await expect(api.listNode()).rejects.toMatchObject({ code: 403 })
+  await expect(api.listConfigMapForAllNamespaces()).rejects.toMatchObject({ code: 403 })
 })
