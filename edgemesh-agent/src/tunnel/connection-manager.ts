@@ -2,7 +2,7 @@ import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { silentLogger, sleep, type Logger } from '@edgemesh/common'
-import type { MeshAuth } from '../identity/mesh-auth.js'
+import type { MeshAuth } from '@edgemesh/mesh'
 import { TunnelError } from './errors.js'
 import type { PathKind, PeerMetrics, PeerResolver, Puncher } from './types.js'
 

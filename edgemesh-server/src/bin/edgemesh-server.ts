@@ -2,7 +2,7 @@
 import '@edgemesh/common/polyfill'
 import { parseArgs } from 'node:util'
 import { createLogger, hasCode } from '@edgemesh/common'
-import { loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
+import { loadOrCreatePeerKey } from '@edgemesh/mesh'
 import { defaultDataDir, loadServerConfig } from '../config.js'
 import { createEdgeMeshServer } from '../server.js'
 
