@@ -1,5 +1,5 @@
 import { componentLogger } from '@edgemesh/common'
-import { waitForAuthorization } from '../auth.js'
+import { authorizedWithin } from '../auth.js'
 import { tcpEndpoint } from '../endpoint.js'
 import { PUNCH_PROTOCOL, PunchMessage, jsonStream } from '../protocol.js'
 import type { PeerAuthorizer } from '../auth.js'
@@ -76,7 +76,7 @@ export class PunchCoordinator implements Startable {
       const req = await io.read({ signal })
       if (req.type !== 'connect') { await reply({ type: 'error', code: 'RENDEZVOUS_BAD_REQUEST', message: 'expected a connect message' }); return }
       const a = connection.remotePeer
-      if (!await waitForAuthorization(this.components.auth, a, this.authWaitMs, signal)) {
+      if (!await authorizedWithin(this.components.auth, a, this.authWaitMs, signal)) {
         await reply({ type: 'error', code: 'PUNCH_FORBIDDEN', message: 'peer has not authenticated' }); return
       }
       const aName = this.components.auth.nodeNameOf(a)
@@ -118,6 +118,7 @@ export class PunchCoordinator implements Startable {
   }
 }
 
-export function punchCoordinator (init: PunchCoordinatorInit, deps: Omit<PunchCoordinatorComponents, 'registrar' | 'connectionManager'>): (components: { registrar: ProtocolRegistrar, connectionManager: ConnectionLister }) => PunchCoordinator {
-  return (components) => new PunchCoordinator({ ...deps, registrar: components.registrar, connectionManager: components.connectionManager }, init)
+/** libp2p service factory; `auth` is the mesh auth service, declared before this one in the services map. */
+export function punchCoordinator (init: PunchCoordinatorInit, deps: Omit<PunchCoordinatorComponents, 'registrar' | 'connectionManager' | 'auth'>): (components: Pick<PunchCoordinatorComponents, 'registrar' | 'connectionManager' | 'auth'>) => PunchCoordinator {
+  return (components) => new PunchCoordinator({ ...deps, registrar: components.registrar, connectionManager: components.connectionManager, auth: components.auth }, init)
 }
