@@ -62,7 +62,7 @@ export class EdgeMeshServer implements Startable {
   }
 
   get libp2p (): Libp2p<ServerServices> {
-    if (this.node === undefined) throw new Error('edgemesh-server is not started')
+    if (this.node === undefined) throw new ServerError('SERVER_NOT_STARTED', 'edgemesh-server is not started')
     return this.node
   }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRelayed } from '../../src/tunnel/connection-manager.js'
+import { isRelayed } from '../../src/tunnel/node-dialer.js'
 import { collect, startRelayedMesh, type RelayedMesh, type TestPeer } from './helpers.js'
 
 // The acceptance: a 1 GiB transfer with checksum through the direct and the relayed path.

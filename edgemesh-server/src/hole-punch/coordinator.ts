@@ -1,6 +1,7 @@
 import { componentLogger } from '@edgemesh/common'
 import { authorizedWithin } from '../auth.js'
 import { tcpEndpoint } from '../endpoint.js'
+import { ServerError } from '../errors.js'
 import { PUNCH_PROTOCOL, PunchMessage, jsonStream } from '../protocol.js'
 import type { PeerAuthorizer } from '../auth.js'
 import type { MetricsRegistry } from '../metrics.js'
@@ -95,7 +96,7 @@ export class PunchCoordinator implements Startable {
       try {
         await bio.write({ type: 'sync', peerId: a.toString(), nodeName: aName, endpoint: aEnd, inMs: this.startDelayMs }, { signal })
         const ack = await bio.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(this.syncTimeoutMs)]) })
-        if (ack.type !== 'ack') throw new Error(`target answered ${ack.type}`)
+        if (ack.type !== 'ack') throw new ServerError('PUNCH_PEER_UNAVAILABLE', `target answered ${ack.type}`)
         await bStream.close({ signal })
       } catch (err) {
         bStream.abort(err as Error)
