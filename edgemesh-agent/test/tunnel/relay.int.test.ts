@@ -23,6 +23,7 @@ describe('relayed and punched paths on loopback', () => {
   let relayAddr: string
   let punches = 0
   const punchVia: { impl?: Puncher['punch'] } = {}
+  let punchCalls = 0
 
   beforeAll(async () => {
     const ca = await newCA()
@@ -34,9 +35,18 @@ describe('relayed and punched paths on loopback', () => {
     a = await startPeer(ca, 'node-a', {
       extra: {
         relays: [relayAddr],
-        tunnel: { punchInitialBackoffMs: 50, directDialTimeoutMs: 1000, puncherService: 'punch' },
-        // The tunnel finds its puncher among the node's services; this one punches once a test gives it a way.
-        services: { punch: () => ({ punch: async (...args: Parameters<Puncher['punch']>) => { if (punchVia.impl === undefined) throw new Error('no puncher yet'); return await punchVia.impl(...args) } }) } as unknown as MeshNodeInit['services']
+        // One attempt per relayed connection, so the first test's (failing) punch is over before the second sets one up.
+        tunnel: { punchInitialBackoffMs: 50, directDialTimeoutMs: 1000, punchMaxAttempts: 1, puncherService: 'punch' },
+        // The tunnel finds its puncher among the node's services; this one fails until a test gives it a way to punch.
+        services: {
+          punch: () => ({
+            punch: async (...args: Parameters<Puncher['punch']>) => {
+              punchCalls++
+              if (punchVia.impl === undefined) throw new Error('no puncher yet')
+              return await punchVia.impl(...args)
+            }
+          })
+        } as unknown as MeshNodeInit['services']
       }
     })
     // B's advertised address is a dead port, as if B sat behind a NAT: the direct dial must fail.
@@ -61,6 +71,9 @@ describe('relayed and punched paths on loopback', () => {
   })
 
   it('moves new streams to a punched connection once the background punch succeeds', async () => {
+    // The first test's relayed connection started a punch attempt; let it fail and its loop end.
+    await until(() => punchCalls >= 1)
+    await new Promise(resolve => setTimeout(resolve, 300))
     // Stand-in for the NAT puncher: a real direct dial to B's true address.
     punchVia.impl = async (_name, peerId, signal) => {
       punches++
