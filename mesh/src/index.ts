@@ -1,5 +1,5 @@
 // The mesh protocol parts that edgemesh-agent and edgemesh-server share. Nothing here may import the
-// agent's tunnel service, DNS or proxy (test/module-graph.int.test.ts checks the server's built binary).
+// agent's tunnel service, DNS or proxy (edgemesh-server/test/module-graph.int.test.ts checks the server's built binary).
 export { IdentityError, type IdentityErrorCode, ERROR_CATALOGUE, ERROR_CATALOGUE as IDENTITY_ERRORS } from './identity/errors.js'
 export * from './identity/peer-key.js'
 export * from './identity/node-cert.js'
