@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 // Every package keeps its error codes in an exported ERROR_CATALOGUE. This suite checks that each
 // code is documented in docs/errors.md and is actually used somewhere outside its catalogue.
 const root = fileURLToPath(new URL('..', import.meta.url))
-const packages = ['common', 'cloud-core', 'edge-core', 'edgemesh-agent', 'edgemesh-server']
+const packages = ['common', 'cloud-core', 'edge-core', 'mesh', 'edgemesh-agent', 'edgemesh-server']
 
 async function sources (dir: string): Promise<string[]> {
   const out: string[] = []
@@ -58,5 +58,20 @@ describe('error catalogue', () => {
     }
     expect(unused).toEqual([])
   })
-})
 
+  it('lists every mesh, agent and server code in its package README as well', async () => {
+    // Those packages document their codes next to their options; a catalogue file's package is its first path segment.
+    const readmes: Record<string, string> = {}
+    for (const pkg of ['mesh', 'edgemesh-agent', 'edgemesh-server']) readmes[pkg] = await readFile(join(root, pkg, 'README.md'), 'utf8')
+    const cats = (await catalogues()).filter(c => c.file.endsWith('errors.ts'))
+    const missing: string[] = []
+    for (const c of cats) {
+      const pkg = relative(root, c.file).split('/')[0] ?? ''
+      const readme = readmes[pkg]
+      if (readme === undefined) continue
+      for (const code of Object.keys(c.codes)) if (!readme.includes(code)) missing.push(`${code} (${pkg}/README.md)`)
+    }
+    expect(cats.some(c => relative(root, c.file).startsWith('mesh/'))).toBe(true)
+    expect(missing).toEqual([])
+  })
+})

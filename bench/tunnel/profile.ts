@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createCA } from '@edgemesh/common'
-import { issueNodeCert } from '../../edgemesh-agent/src/identity/node-cert.js'
+import { issueNodeCert } from '../../mesh/src/identity/node-cert.js'
 import { createMeshNode } from '../../edgemesh-agent/src/tunnel/host.js'
 
 const mibArg = process.argv.find(x => x.startsWith('--mib='))

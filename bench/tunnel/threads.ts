@@ -13,7 +13,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { createCA, type CertificateAuthority } from '@edgemesh/common'
-import { issueNodeCert } from '../../edgemesh-agent/src/identity/node-cert.js'
+import { issueNodeCert } from '../../mesh/src/identity/node-cert.js'
 import { createMeshNode, type MeshNode } from '../../edgemesh-agent/src/tunnel/host.js'
 import { streamToDuplex } from '../../edgemesh-agent/src/tunnel/stream-duplex.js'
 import { echoServer, medianRatio, rawFlow, throughput } from './lib.js'

@@ -9,6 +9,7 @@ export type ServerErrorCode =
   | 'PUNCH_PEER_UNAVAILABLE'
   | 'PUNCH_FORBIDDEN'
   | 'SERVER_IDENTITY_INVALID'
+  | 'SERVER_NOT_STARTED'
 
 export const ERROR_CATALOGUE: Record<ServerErrorCode, string> = {
   RELAY_NO_RESERVATION: 'A relay reservation (or a relayed connection) was refused: the peer is not authenticated with a cluster certificate, or the reservation table is full.',
@@ -17,7 +18,8 @@ export const ERROR_CATALOGUE: Record<ServerErrorCode, string> = {
   RENDEZVOUS_BAD_REQUEST: 'A rendezvous or punch message failed schema validation or was too large.',
   PUNCH_PEER_UNAVAILABLE: 'The hole-punch target has no live registration with a direct connection to this server, or it did not answer the sync.',
   PUNCH_FORBIDDEN: 'A peer asked for a hole punch before authenticating.',
-  SERVER_IDENTITY_INVALID: 'The server key, certificate or CA in the data dir or config is unreadable or does not match.'
+  SERVER_IDENTITY_INVALID: 'The server key, certificate or CA in the data dir or config is unreadable or does not match.',
+  SERVER_NOT_STARTED: 'The libp2p host (peer id, addresses, services) was asked for while the server is not started.'
 }
 
 export class ServerError extends EdgeMeshError {

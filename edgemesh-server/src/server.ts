@@ -2,7 +2,7 @@ import { readFile, access } from 'node:fs/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { componentLogger, silentLogger } from '@edgemesh/common'
-import { loadOrCreatePeerKey, meshAuth, meshConnectionGater } from '@edgemesh/edgemesh-agent'
+import { loadOrCreatePeerKey, meshAuth, meshConnectionGater, meshRelayGate } from '@edgemesh/mesh'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -15,12 +15,11 @@ import { MetricsRegistry } from './metrics.js'
 import { relayGate, relayService } from './relay/relay-config.js'
 import { rendezvousServer } from './rendezvous/rendezvous-service.js'
 import { RendezvousTable } from './rendezvous/rendezvous-table.js'
-import type { PeerAuthorizer } from './auth.js'
 import type { ServerConfig } from './config.js'
 import type { PunchCoordinator } from './hole-punch/coordinator.js'
 import type { RendezvousServer } from './rendezvous/rendezvous-service.js'
 import type { Logger, Startable } from '@edgemesh/common'
-import type { MeshAuth } from '@edgemesh/edgemesh-agent'
+import type { MeshAuth } from '@edgemesh/mesh'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PeerId } from '@libp2p/interface'
@@ -63,7 +62,7 @@ export class EdgeMeshServer implements Startable {
   }
 
   get libp2p (): Libp2p<ServerServices> {
-    if (this.node === undefined) throw new Error('edgemesh-server is not started')
+    if (this.node === undefined) throw new ServerError('SERVER_NOT_STARTED', 'edgemesh-server is not started')
     return this.node
   }
 
@@ -106,12 +105,8 @@ export class EdgeMeshServer implements Startable {
     } catch (err) {
       throw new ServerError('SERVER_IDENTITY_INVALID', `cannot read server identity files: ${(err as Error).message}`, { cause: err })
     }
+    // libp2p builds the gater before its services, so it reaches them late through this holder.
     const holder: { auth?: MeshAuth, relay?: CircuitRelayService } = {}
-    // libp2p builds the gater and services before we can hand them the auth service: bind late.
-    const auth: PeerAuthorizer = {
-      isAuthorized: p => holder.auth?.isAuthorized(p) ?? false,
-      nodeNameOf: p => holder.auth?.nodeNameOf(p)
-    }
     const limits = cfg.limits
     const refused = this.metrics.counter('edgemesh_server_relay_refused_total', 'Relay reservations/connections refused (code RELAY_NO_RESERVATION) by reason')
     const table = new RendezvousTable({ maxEntries: limits.maxRegistrations })
@@ -119,9 +114,10 @@ export class EdgeMeshServer implements Startable {
       maxReservations: limits.maxReservations,
       reservationTtlMs: limits.reservationTtlMs,
       dataLimitBytes: limits.relayDataLimitBytes,
-      durationLimitMs: limits.relayDurationLimitMs,
-      authWaitMs: limits.authWaitMs
+      durationLimitMs: limits.relayDurationLimitMs
     }
+    const getAuth = (): MeshAuth | undefined => holder.auth
+    const gaterInit = { reservationAuthWaitMs: limits.authWaitMs }
     const logger = this.log
     const node = await createLibp2p({
       privateKey: key.privateKey,
@@ -130,8 +126,9 @@ export class EdgeMeshServer implements Startable {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ maxInboundStreams: 8192, maxOutboundStreams: 8192 })],
       connectionGater: {
-        ...meshConnectionGater(() => holder.auth),
-        ...relayGate(relayInit, { auth, logger, relay: () => holder.relay, onRefused: reason => { refused({ reason, code: 'RELAY_NO_RESERVATION' }) } })
+        ...meshConnectionGater(getAuth, gaterInit),
+        // The mesh relay gate decides who may use the relay; relayGate wraps it with the table limit, logs and metrics.
+        ...relayGate(relayInit, { gater: meshRelayGate(getAuth, gaterInit), logger, relay: () => holder.relay, onRefused: reason => { refused({ reason, code: 'RELAY_NO_RESERVATION' }) } })
       },
       connectionManager: {
         maxConnections: limits.maxConnections,
@@ -143,8 +140,8 @@ export class EdgeMeshServer implements Startable {
         ping: ping(),
         auth: meshAuth({ nodeName: cfg.nodeName, certPem, caPem, logger, timeoutMs: limits.authWaitMs }),
         relay: relayService(relayInit),
-        rendezvous: rendezvousServer({ ttlMs: limits.rendezvousTtlMs, authWaitMs: limits.authWaitMs, maxEntries: limits.maxRegistrations }, { auth, logger, metrics: this.metrics, table }),
-        punch: punchCoordinator({ startDelayMs: limits.punchStartDelayMs, authWaitMs: limits.authWaitMs }, { auth, logger, metrics: this.metrics, table })
+        rendezvous: rendezvousServer({ ttlMs: limits.rendezvousTtlMs, authWaitMs: limits.authWaitMs, maxEntries: limits.maxRegistrations }, { logger, metrics: this.metrics, table }),
+        punch: punchCoordinator({ startDelayMs: limits.punchStartDelayMs, authWaitMs: limits.authWaitMs }, { logger, metrics: this.metrics, table })
       },
       start: false
     })

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
+import { loadOrCreatePeerKey } from '@edgemesh/mesh'
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const bin = join(root, 'edgemesh-server/src/bin/edgemesh-server.ts')

@@ -63,8 +63,6 @@ export async function startAgent (pki: Pki, opts: AgentOptions): Promise<Agent> 
     auth: { nodeName: opts.certNodeName ?? opts.nodeName, certPem: cert.certPem, caPem: pki.ca.certPem },
     services: { nat: natTraversal({ nodeName: opts.nodeName, servers: opts.servers, ...opts.nat }) }
   })
-  node.services.tunnel.setResolver(node.services.nat)
-  node.services.tunnel.setPuncher(node.services.nat)
   return node
 }
 

@@ -22,6 +22,11 @@ describe('edgemesh-server start/stop', () => {
     }
   })
 
+  it('throws the typed SERVER_NOT_STARTED, not a plain Error, when the host is asked for before start', async () => {
+    const server = createEdgeMeshServer(await serverConfig(pki, 'unstarted'))
+    expect(() => server.peerId).toThrow(expect.objectContaining({ code: 'SERVER_NOT_STARTED', name: 'ServerError' }))
+  })
+
   it('samples each gauge once per scrape after a restart', async () => {
     const server = createEdgeMeshServer(await serverConfig(pki, 'restarted'))
     try {

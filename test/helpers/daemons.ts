@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createCA } from '@edgemesh/common'
-import { issueNodeCert, loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
+import { issueNodeCert, loadOrCreatePeerKey } from '@edgemesh/mesh'
 
 /** First stdout line matching `pred`; rejects with the child's stderr when it exits or times out. */
 export async function firstLine (child: ChildProcess, pred: (line: string) => boolean, timeoutMs = 45_000): Promise<string> {

@@ -59,8 +59,6 @@ async function main (): Promise<void> {
     services: { nat: natTraversal({ nodeName: cfg.nodeName, servers: cfg.servers, localPort: cfg.localPort, reconnectMaxMs: 4_000, logger }) },
     logger
   })
-  node.services.tunnel.setResolver(node.services.nat)
-  node.services.tunnel.setPuncher(node.services.nat)
   out({ event: 'ready', peerId: node.peerId.toString() })
 
   const rl = createInterface({ input: process.stdin })

@@ -9,6 +9,8 @@ export type TunnelErrorCode =
   | 'MESH_PEER_UNKNOWN'
   | 'MESH_STREAM_FAILED'
   | 'MESH_PSK_INVALID'
+  | 'MESH_NOT_STARTED'
+  | 'MESH_DIAL_TIMEOUT'
 
 /** A tunnel failure. Codes that travel on the wire (in the header response) are the MESH_* ones plus AUTH_REQUIRED. */
 export class TunnelError extends EdgeMeshError {
@@ -25,5 +27,7 @@ export const ERROR_CATALOGUE: Record<TunnelErrorCode, string> = {
   MESH_PEER_UNREACHABLE: 'No direct, relayed or punched connection to the peer could be established.',
   MESH_PEER_UNKNOWN: 'The node name could not be resolved to a peer id and addresses.',
   MESH_STREAM_FAILED: 'The tunnel stream could not be opened or broke before the header was answered.',
-  MESH_PSK_INVALID: 'The pre-shared key file is not a libp2p pnet v1 key (/key/swarm/psk/1.0.0/, /base16/, 64 hex digits).'
+  MESH_PSK_INVALID: 'The pre-shared key file is not a libp2p pnet v1 key (/key/swarm/psk/1.0.0/, /base16/, 64 hex digits).',
+  MESH_NOT_STARTED: 'The tunnel service is not started, or was stopped: no node dialer, no new flows; flows still open when it stops end with this error.',
+  MESH_DIAL_TIMEOUT: 'The receiving agent\'s connect to an allowed target did not finish within dialTimeoutMs; the flow is refused with MESH_DIAL_FAILED on the wire.'
 }

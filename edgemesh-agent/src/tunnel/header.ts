@@ -2,7 +2,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import type { MessageStream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
-import { isValidNodeName } from '../identity/node-cert.js'
+import { isValidNodeName } from '@edgemesh/mesh'
 import { TunnelError } from './errors.js'
 
 /**

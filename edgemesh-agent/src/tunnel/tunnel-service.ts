@@ -5,15 +5,15 @@ import { setMaxListeners } from 'node:events'
 import { pipeline, type Duplex } from 'node:stream'
 import type { Connection, Libp2pEvents, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import { AbortError, hasCode, silentLogger, type Logger } from '@edgemesh/common'
-import type { MeshAuth } from '../identity/mesh-auth.js'
-import { MeshConnector, type MeshConnectorComponents, type MeshConnectorInit, type StaticPeer } from './connection-manager.js'
+import type { MeshAuth } from '@edgemesh/mesh'
+import { NodeDialer, renderPeerMetrics, type NodeDialerComponents, type NodeDialerInit, type StaticPeer } from './node-dialer.js'
 import { DatagramStream } from './datagram-stream.js'
 import { TunnelError } from './errors.js'
 import { TUNNEL_PROTOCOL, decodeRequestBody, decodeResponseBody, encodeRequest, encodeResponse, readFrame, type TunnelRequest } from './header.js'
 import { streamToDuplex } from './stream-duplex.js'
 import { denyAllPolicy, type PeerMetrics, type PeerResolver, type Puncher, type TargetPolicy, type TunnelTarget } from './types.js'
 
-export interface TunnelServiceInit extends MeshConnectorInit {
+export interface TunnelServiceInit extends NodeDialerInit {
   /** This node's name; inbound headers naming another node are refused (MESH_WRONG_NODE). */
   nodeName: string
   /** Which targets peers may reach through this node. @default deny all */
@@ -28,6 +28,15 @@ export interface TunnelServiceInit extends MeshConnectorInit {
   udpIdleTimeoutMs?: number
   /** Tunnel streams per connection and direction. @default 4096 */
   maxStreams?: number
+  /**
+   * Name of the libp2p service that resolves node names (a PeerResolver, e.g. `natTraversal`), looked
+   * up among the node's services at start; none when no such service exists. @default 'nat'
+   */
+  resolverService?: string
+  /** Name of the libp2p service that punches direct connections (a Puncher), looked up at start. @default 'nat' */
+  puncherService?: string
+  /** @default silent */
+  logger?: Logger
 }
 
 export interface TunnelServiceComponents {
@@ -35,7 +44,7 @@ export interface TunnelServiceComponents {
     handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
     unhandle: (protocol: string) => Promise<void>
   }
-  connectionManager: MeshConnectorComponents['connectionManager']
+  connectionManager: NodeDialerComponents['connectionManager']
   events: TypedEventTarget<Libp2pEvents>
   /** The `auth` service; it must be declared before `tunnel` in the services map. */
   auth: MeshAuth
@@ -59,7 +68,8 @@ export class TunnelService implements Startable {
   private readonly init: TunnelServiceInit
   private readonly log: Logger
   private readonly policy: TargetPolicy
-  readonly connector: MeshConnector
+  private nodeDialer?: NodeDialer
+  private readonly staticPeers = new Map<string, StaticPeer>()
   private readonly live = new Set<{ destroy: (err?: Error) => void }>()
   private started = false
 
@@ -68,15 +78,31 @@ export class TunnelService implements Startable {
     this.init = init
     this.log = (init.logger ?? silentLogger()).child({ component: 'tunnel' })
     this.policy = init.policy ?? denyAllPolicy
-    this.connector = new MeshConnector({ connectionManager: components.connectionManager, auth: components.auth }, init)
   }
 
   readonly [Symbol.toStringTag] = '@edgemesh/tunnel'
 
   isStarted (): boolean { return this.started }
 
+  /** Dials nodes by name for this tunnel; exists while the service is started. */
+  get dialer (): NodeDialer {
+    if (this.nodeDialer === undefined) throw new TunnelError('MESH_NOT_STARTED', 'the tunnel service is not started')
+    return this.nodeDialer
+  }
+
   async start (): Promise<void> {
     if (this.started) return
+    // Services are all built by now, so the resolver and puncher can be found by name (libp2p style:
+    // a service's dependencies are other components, not setters). A fresh dialer per start, since
+    // stop() aborts the old one for good.
+    this.nodeDialer = new NodeDialer({
+      connectionManager: this.c.connectionManager,
+      auth: this.c.auth,
+      resolver: this.service<PeerResolver>(this.init.resolverService ?? 'nat', 'resolve'),
+      puncher: this.service<Puncher>(this.init.puncherService ?? 'nat', 'punch'),
+      staticPeers: this.staticPeers,
+      logger: this.init.logger
+    }, this.init)
     const max = this.init.maxStreams ?? 4096
     await this.c.registrar.handle(TUNNEL_PROTOCOL, (stream, connection) => {
       this.onInbound(stream, connection).catch((err: unknown) => {
@@ -90,17 +116,28 @@ export class TunnelService implements Startable {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    this.connector.stop()
+    this.nodeDialer?.stop()
+    this.nodeDialer = undefined
     await this.c.registrar.unhandle(TUNNEL_PROTOCOL)
     for (const l of this.live) l.destroy()
     this.live.clear()
   }
 
-  setResolver (r: PeerResolver | undefined): void { this.connector.setResolver(r) }
-  setPuncher (p: Puncher | undefined): void { this.connector.setPuncher(p) }
-  setStaticPeer (nodeName: string, peer: StaticPeer | undefined): void { this.connector.setStaticPeer(nodeName, peer) }
-  metrics (): PeerMetrics[] { return this.connector.metrics() }
-  prometheus (): string { return this.connector.prometheus() }
+  /** Adds or replaces (undefined: removes) a fixed node name → peer mapping, consulted before the resolver. Data, not a dependency. */
+  setStaticPeer (nodeName: string, peer: StaticPeer | undefined): void {
+    if (peer === undefined) this.staticPeers.delete(nodeName)
+    else this.staticPeers.set(nodeName, peer)
+  }
+
+  metrics (): PeerMetrics[] { return this.nodeDialer?.metrics() ?? [] }
+  prometheus (): string { return renderPeerMetrics(this.metrics()) }
+
+  /** An optional libp2p service by name, if it has `method`. libp2p's components throw on unknown names. */
+  private service<T> (name: string, method: string): T | undefined {
+    let found: unknown
+    try { found = (this.c as unknown as Record<string, unknown>)[name] } catch { return undefined }
+    return typeof (found as Record<string, unknown> | undefined)?.[method] === 'function' ? found as T : undefined
+  }
 
   /** Opens a TCP flow to `target` on node `nodeName`; the Duplex is ready for `socket.pipe()`. */
   async openTcp (nodeName: string, target: TunnelTarget, signal: AbortSignal): Promise<Duplex> {
@@ -116,7 +153,7 @@ export class TunnelService implements Startable {
   async openUdp (nodeName: string, target: TunnelTarget, signal: AbortSignal): Promise<UdpTunnelSession> {
     const { stream, track } = await this.open({ protocol: 'udp', nodeName, ...target }, signal)
     const ds = new DatagramStream(stream)
-    const handle = { destroy: () => { ds.abort(new Error('tunnel stopped')) } }
+    const handle = { destroy: () => { ds.abort(new TunnelError('MESH_NOT_STARTED', 'tunnel service stopped')) } }
     this.live.add(handle)
     ds.addEventListener('close', () => {
       this.live.delete(handle)
@@ -132,8 +169,8 @@ export class TunnelService implements Startable {
     }
   }
 
-  private async open (req: TunnelRequest, signal: AbortSignal): Promise<{ stream: Stream, track: ReturnType<MeshConnector['track']> }> {
-    let conn = await this.connector.connect(req.nodeName, signal)
+  private async open (req: TunnelRequest, signal: AbortSignal): Promise<{ stream: Stream, track: ReturnType<NodeDialer['track']> }> {
+    let conn = await this.dialer.connect(req.nodeName, signal)
     let stream: Stream
     try {
       stream = await this.request(conn, req, signal)
@@ -143,10 +180,10 @@ export class TunnelService implements Startable {
       const retriable = !signal.aborted && conn.status !== 'open' && hasCode(err, 'MESH_STREAM_FAILED')
       if (!retriable) throw err
       this.log.debug({ nodeName: req.nodeName }, 'connection closed while opening a flow; retrying once')
-      conn = await this.connector.connect(req.nodeName, signal)
+      conn = await this.dialer.connect(req.nodeName, signal)
       stream = await this.request(conn, req, signal)
     }
-    const track = this.connector.track(req.nodeName, conn.remotePeer)
+    const track = this.dialer.track(req.nodeName, conn.remotePeer)
     track.opened()
     return { stream, track }
   }
@@ -178,7 +215,7 @@ export class TunnelService implements Startable {
       stream.send(encodeResponse({ ok: false, code, message }))
       await stream.close({ signal: AbortSignal.timeout(2000) })
     } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(code))
+      stream.abort(err instanceof Error ? err : new TunnelError('MESH_STREAM_FAILED', `could not send the ${code} refusal`))
     }
   }
 
@@ -219,12 +256,12 @@ export class TunnelService implements Startable {
       await this.refuse(stream, 'MESH_TARGET_DENIED', `${req.protocol} ${req.ip}:${req.port} is not a service endpoint on this node`)
       return
     }
-    const track = this.connector.track(peerNode, connection.remotePeer)
+    const track = this.dialer.track(peerNode, connection.remotePeer)
     if (req.protocol === 'tcp') await this.serveTcp(stream, req, track)
     else await this.serveUdp(stream, req, track)
   }
 
-  private async serveTcp (stream: Stream, req: TunnelRequest, track: ReturnType<MeshConnector['track']>): Promise<void> {
+  private async serveTcp (stream: Stream, req: TunnelRequest, track: ReturnType<NodeDialer['track']>): Promise<void> {
     let socket: Socket
     try {
       socket = await dialTcp(req.ip, req.port, this.init.dialTimeoutMs ?? 5000)
@@ -249,7 +286,7 @@ export class TunnelService implements Startable {
     })
   }
 
-  private async serveUdp (stream: Stream, req: TunnelRequest, track: ReturnType<MeshConnector['track']>): Promise<void> {
+  private async serveUdp (stream: Stream, req: TunnelRequest, track: ReturnType<NodeDialer['track']>): Promise<void> {
     const sock: UdpSocket = createSocket(isIPv6(req.ip) ? 'udp6' : 'udp4')
     try {
       await new Promise<void>((resolve, reject) => {
@@ -279,7 +316,7 @@ export class TunnelService implements Startable {
       track.bytesOut(ds.bytesOut)
       track.closed()
     }
-    const handle = { destroy: () => { finish(); ds.abort(new Error('tunnel stopped')) } }
+    const handle = { destroy: () => { finish(); ds.abort(new TunnelError('MESH_NOT_STARTED', 'tunnel service stopped')) } }
     this.live.add(handle)
     const touch = (): void => {
       clearTimeout(idle)
@@ -301,7 +338,7 @@ async function dialTcp (host: string, port: number, timeoutMs: number): Promise<
     // The Duplex feeds this socket up to 256 KiB at a time; with the default 16 KiB mark every chunk would pause
     // the pipe and wait for 'drain'.
     const s = netConnect({ host, port, allowHalfOpen: true, writableHighWaterMark: 256 * 1024 } as NetConnectOpts)
-    const t = setTimeout(() => { s.destroy(); reject(new Error(`timed out after ${timeoutMs} ms`)) }, timeoutMs)
+    const t = setTimeout(() => { s.destroy(); reject(new TunnelError('MESH_DIAL_TIMEOUT', `timed out after ${timeoutMs} ms`)) }, timeoutMs)
     s.once('connect', () => { clearTimeout(t); resolve(s) })
     s.once('error', (err) => { clearTimeout(t); reject(err) })
   })

@@ -1,11 +1,13 @@
 import { connect, createServer } from 'node:net'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isPunchInitiator, upgradeSocket } from '../../src/tunnel/nat/upgrade.js'
 import type { UpgradeComponents } from '../../src/tunnel/nat/upgrade.js'
-import type { Connection, Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p, Libp2pEvents } from '@libp2p/interface'
 import type { AddressInfo, Socket } from 'node:net'
 
 class Grab { constructor (readonly components: UpgradeComponents) {} }
@@ -50,6 +52,32 @@ describe('upgradeSocket', () => {
     let text = ''
     for await (const c of s) { text += new TextDecoder().decode(c.subarray()); if (text.length >= 2) break }
     expect(text).toBe('hi')
+  })
+
+  it('returns the punched connection, not a concurrent connection to the same peer that opened first', async () => {
+    const [sx, sy] = await socketPair()
+    const signal = AbortSignal.timeout(10_000)
+    // y's events, with a decoy: another connection to x (as a relayed one would be) opening while the punched socket upgrades.
+    const real = y.services.grab.components
+    const events = new TypedEventEmitter<Libp2pEvents>()
+    const forward = (evt: CustomEvent<Connection>): void => {
+      const decoy = { ...evt.detail, id: 'decoy', remoteAddr: multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${x.peerId.toString()}/p2p-circuit`), timeline: { open: Date.now() } } as unknown as Connection
+      events.safeDispatchEvent('connection:open', { detail: decoy })
+      events.safeDispatchEvent('connection:open', { detail: evt.detail })
+    }
+    real.events.addEventListener('connection:open', forward)
+    try {
+      const inbound: UpgradeComponents = { peerId: real.peerId, upgrader: real.upgrader, logger: real.logger, events }
+      const [, cy] = await Promise.all([
+        upgradeSocket(x.services.grab.components, sx, y.peerId, true, signal),
+        upgradeSocket(inbound, sy, x.peerId, false, signal)
+      ]) as [Connection, Connection]
+      expect(cy.id).not.toBe('decoy')
+      expect(cy.remoteAddr.toString()).not.toContain('p2p-circuit')
+      expect(cy.remoteAddr.toString()).toContain(`/tcp/${sy.remotePort ?? 0}/`)
+    } finally {
+      real.events.removeEventListener('connection:open', forward)
+    }
   })
 
   it('rejects a socket whose remote is not the expected peer', async () => {

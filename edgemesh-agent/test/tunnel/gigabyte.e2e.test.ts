@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRelayed } from '../../src/tunnel/connection-manager.js'
+import { isRelayed } from '../../src/tunnel/node-dialer.js'
 import { collect, digestServer, sizedSource, startRelayedMesh, type RelayedMesh, type TestPeer } from './helpers.js'
 
 // The acceptance: a 1 GiB transfer with checksum through the direct and the relayed path.

@@ -5,7 +5,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { createCA, type CertificateAuthority } from '@edgemesh/common'
-import { issueNodeCert } from '../../src/identity/node-cert.js'
+import { issueNodeCert } from '@edgemesh/mesh'
 import { createMeshNode, type MeshNode, type MeshNodeInit } from '../../src/tunnel/host.js'
 import type { TargetPolicy } from '../../src/tunnel/types.js'
 

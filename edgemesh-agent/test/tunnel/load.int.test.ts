@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable, type Duplex } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRelayed } from '../../src/tunnel/connection-manager.js'
+import { isRelayed } from '../../src/tunnel/node-dialer.js'
 import { collect, echoServer, startRelayedMesh, type RelayedMesh, type TestPeer } from './helpers.js'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')

@@ -8,8 +8,10 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRelayed } from '../../src/tunnel/connection-manager.js'
+import { isRelayed } from '../../src/tunnel/node-dialer.js'
 import { allowPorts, collect, echoServer, newCA, startPeer, type TestPeer } from './helpers.js'
+import type { MeshNodeInit } from '../../src/tunnel/host.js'
+import type { Puncher } from '../../src/tunnel/types.js'
 
 const until = async (cond: () => boolean, ms = 10_000): Promise<void> => { await eventually(cond, ms, 'condition', 50) }
 
@@ -20,6 +22,8 @@ describe('relayed and punched paths on loopback', () => {
   let echo: Awaited<ReturnType<typeof echoServer>>
   let relayAddr: string
   let punches = 0
+  const punchVia: { impl?: Puncher['punch'] } = {}
+  let punchCalls = 0
 
   beforeAll(async () => {
     const ca = await newCA()
@@ -31,7 +35,18 @@ describe('relayed and punched paths on loopback', () => {
     a = await startPeer(ca, 'node-a', {
       extra: {
         relays: [relayAddr],
-        tunnel: { punchInitialBackoffMs: 50, directDialTimeoutMs: 1000 }
+        // One attempt per relayed connection, so the first test's (failing) punch is over before the second sets one up.
+        tunnel: { punchInitialBackoffMs: 50, directDialTimeoutMs: 1000, punchMaxAttempts: 1, puncherService: 'punch' },
+        // The tunnel finds its puncher among the node's services; this one fails until a test gives it a way to punch.
+        services: {
+          punch: () => ({
+            punch: async (...args: Parameters<Puncher['punch']>) => {
+              punchCalls++
+              if (punchVia.impl === undefined) throw new Error('no puncher yet')
+              return await punchVia.impl(...args)
+            }
+          })
+        } as unknown as MeshNodeInit['services']
       }
     })
     // B's advertised address is a dead port, as if B sat behind a NAT: the direct dial must fail.
@@ -56,14 +71,15 @@ describe('relayed and punched paths on loopback', () => {
   })
 
   it('moves new streams to a punched connection once the background punch succeeds', async () => {
+    // The first test's relayed connection started a punch attempt; let it fail and its loop end.
+    await until(() => punchCalls >= 1)
+    await new Promise(resolve => setTimeout(resolve, 300))
     // Stand-in for the NAT puncher: a real direct dial to B's true address.
-    a.node.services.tunnel.setPuncher({
-      punch: async (_name, peerId, signal) => {
-        punches++
-        expect(b.addr).toContain(peerId.toString())
-        return await a.node.dial(multiaddr(b.addr), { signal })
-      }
-    })
+    punchVia.impl = async (_name, peerId, signal) => {
+      punches++
+      expect(b.addr).toContain(peerId.toString())
+      return await a.node.dial(multiaddr(b.addr), { signal })
+    }
     // Drop the relayed connection so the next flow establishes (relay first, then punch).
     for (const c of a.node.getConnections(b.peerId)) await c.close()
     await until(() => a.node.getConnections(b.peerId).length === 0)

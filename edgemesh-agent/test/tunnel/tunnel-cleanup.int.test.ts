@@ -64,7 +64,7 @@ describe('tunnel resources are released when flows end abnormally', () => {
     a = await startPeer(ca, 'node-a')
     c = await startPeer(ca, 'node-c')
     for (const p of [a, c]) p.node.services.tunnel.setStaticPeer('node-b', { peerId: b.peerId.toString(), addrs: [b.addr] })
-    await a.node.services.tunnel.connector.connect('node-b', AbortSignal.timeout(10_000))
+    await a.node.services.tunnel.dialer.connect('node-b', AbortSignal.timeout(10_000))
   })
 
   afterAll(async () => {

@@ -128,8 +128,8 @@ describe('tunnel between two authenticated peers on loopback', () => {
     const tunnel = a.node.services.tunnel
     const stale = a.node.getConnections(b.peerId)[0]!
     await stale.close()
-    const connector = tunnel.connector as { connect: typeof tunnel.connector.connect }
-    const real = tunnel.connector.connect.bind(tunnel.connector)
+    const connector = tunnel.dialer as { connect: typeof tunnel.dialer.connect }
+    const real = tunnel.dialer.connect.bind(tunnel.dialer)
     let calls = 0
     // The first lookup hands out the connection that just closed, as happens when a relayed path is torn down mid-open.
     connector.connect = async (n, s) => { calls++; return calls === 1 ? stale : await real(n, s) }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { createLogger, hasCode } from '@edgemesh/common'
-import { loadOrCreatePeerKey } from '@edgemesh/edgemesh-agent'
+import { loadOrCreatePeerKey } from '@edgemesh/mesh'
 import { defaultDataDir, loadServerConfig } from '../config.js'
 import { createEdgeMeshServer } from '../server.js'
 

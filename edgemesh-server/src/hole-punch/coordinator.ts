@@ -1,6 +1,7 @@
 import { componentLogger } from '@edgemesh/common'
-import { waitForAuthorization } from '../auth.js'
+import { authorizedWithin } from '../auth.js'
 import { tcpEndpoint } from '../endpoint.js'
+import { ServerError } from '../errors.js'
 import { PUNCH_PROTOCOL, PunchMessage, jsonStream } from '../protocol.js'
 import type { PeerAuthorizer } from '../auth.js'
 import type { MetricsRegistry } from '../metrics.js'
@@ -76,7 +77,7 @@ export class PunchCoordinator implements Startable {
       const req = await io.read({ signal })
       if (req.type !== 'connect') { await reply({ type: 'error', code: 'RENDEZVOUS_BAD_REQUEST', message: 'expected a connect message' }); return }
       const a = connection.remotePeer
-      if (!await waitForAuthorization(this.components.auth, a, this.authWaitMs, signal)) {
+      if (!await authorizedWithin(this.components.auth, a, this.authWaitMs, signal)) {
         await reply({ type: 'error', code: 'PUNCH_FORBIDDEN', message: 'peer has not authenticated' }); return
       }
       const aName = this.components.auth.nodeNameOf(a)
@@ -95,7 +96,7 @@ export class PunchCoordinator implements Startable {
       try {
         await bio.write({ type: 'sync', peerId: a.toString(), nodeName: aName, endpoint: aEnd, inMs: this.startDelayMs }, { signal })
         const ack = await bio.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(this.syncTimeoutMs)]) })
-        if (ack.type !== 'ack') throw new Error(`target answered ${ack.type}`)
+        if (ack.type !== 'ack') throw new ServerError('PUNCH_PEER_UNAVAILABLE', `target answered ${ack.type}`)
         await bStream.close({ signal })
       } catch (err) {
         bStream.abort(err as Error)
@@ -118,6 +119,7 @@ export class PunchCoordinator implements Startable {
   }
 }
 
-export function punchCoordinator (init: PunchCoordinatorInit, deps: Omit<PunchCoordinatorComponents, 'registrar' | 'connectionManager'>): (components: { registrar: ProtocolRegistrar, connectionManager: ConnectionLister }) => PunchCoordinator {
-  return (components) => new PunchCoordinator({ ...deps, registrar: components.registrar, connectionManager: components.connectionManager }, init)
+/** libp2p service factory; `auth` is the mesh auth service, declared before this one in the services map. */
+export function punchCoordinator (init: PunchCoordinatorInit, deps: Omit<PunchCoordinatorComponents, 'registrar' | 'connectionManager' | 'auth'>): (components: Pick<PunchCoordinatorComponents, 'registrar' | 'connectionManager' | 'auth'>) => PunchCoordinator {
+  return (components) => new PunchCoordinator({ ...deps, registrar: components.registrar, connectionManager: components.connectionManager, auth: components.auth }, init)
 }

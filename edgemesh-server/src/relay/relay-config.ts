@@ -1,9 +1,8 @@
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
-import { waitForAuthorization } from '../auth.js'
-import type { PeerAuthorizer } from '../auth.js'
 import type { Logger } from '@edgemesh/common'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import type { MeshRelayGate } from '@edgemesh/mesh'
+import type { PeerId } from '@libp2p/interface'
 
 export interface RelayInit {
   /** Upper bound on simultaneous reservations (one per agent). @default 1024 */
@@ -14,17 +13,19 @@ export interface RelayInit {
   dataLimitBytes?: number
   /** Per relayed connection duration limit; 0 = unlimited. @default 0 */
   durationLimitMs?: number
-  /** How long a reservation request waits for the peer's certificate exchange to finish. @default 5_000 */
-  authWaitMs?: number
   /** Upper bound on concurrent inbound hop streams. @default 4096 */
   maxInboundHopStreams?: number
 }
 
+
+export type RelayRefusal = 'unauthenticated' | 'full' | 'relay-unauthenticated'
+
 export interface RelayGateComponents {
-  auth: PeerAuthorizer
+  /** The mesh relay gate (`meshRelayGate`): the one place that decides on authentication. */
+  gater: MeshRelayGate
   logger: Logger
   /** Counts refusals by reason; the metric carries the code RELAY_NO_RESERVATION. */
-  onRefused?: (reason: 'unauthenticated' | 'full' | 'relay-unauthenticated') => void
+  onRefused?: (reason: RelayRefusal) => void
   /** The running relay, to refuse early (and log why) when the table is full. */
   relay?: () => CircuitRelayService | undefined
 }
@@ -48,16 +49,17 @@ export function relayService (init: RelayInit = {}): ReturnType<typeof circuitRe
 }
 
 /**
- * Reservation gate: only peers that proved a cluster certificate get a reservation, and relayed
- * connections are only built between authenticated peers. Plugs into libp2p's ConnectionGater.
+ * Reservation gate: wraps the mesh gater's relay hooks (which wait for, and require, a proven cluster
+ * certificate) with what only the server knows: its reservation table limit, a log line and a metric
+ * per refusal. Plugs into libp2p's ConnectionGater in place of the mesh hooks it wraps.
  */
-export function relayGate (init: RelayInit, components: RelayGateComponents): Pick<ConnectionGater, 'denyInboundRelayReservation' | 'denyOutboundRelayedConnection'> {
+export function relayGate (init: RelayInit, components: RelayGateComponents): MeshRelayGate {
   const log = components.logger
-  const waitMs = init.authWaitMs ?? 5_000
   const max = init.maxReservations ?? 1024
+  const { gater } = components
   return {
     async denyInboundRelayReservation (peer: PeerId): Promise<boolean> {
-      if (!await waitForAuthorization(components.auth, peer, waitMs)) {
+      if (await gater.denyInboundRelayReservation(peer)) {
         log.warn({ code: 'RELAY_NO_RESERVATION', peer: peer.toString(), reason: 'unauthenticated' }, 'relay reservation refused')
         components.onRefused?.('unauthenticated')
         return true
@@ -71,12 +73,12 @@ export function relayGate (init: RelayInit, components: RelayGateComponents): Pi
       return false
     },
     async denyOutboundRelayedConnection (source: PeerId, target: PeerId): Promise<boolean> {
-      const ok = await waitForAuthorization(components.auth, source, waitMs) && components.auth.isAuthorized(target)
-      if (!ok) {
+      const deny = await gater.denyOutboundRelayedConnection(source, target)
+      if (deny) {
         log.warn({ code: 'RELAY_NO_RESERVATION', source: source.toString(), target: target.toString(), reason: 'relay-unauthenticated' }, 'relayed connection refused')
         components.onRefused?.('relay-unauthenticated')
       }
-      return !ok
+      return deny
     }
   }
 }

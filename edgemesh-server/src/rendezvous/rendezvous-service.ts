@@ -1,5 +1,5 @@
 import { componentLogger, hasCode } from '@edgemesh/common'
-import { waitForAuthorization } from '../auth.js'
+import { authorizedWithin } from '../auth.js'
 import { tcpEndpoint, withoutPeerId } from '../endpoint.js'
 import { RENDEZVOUS_PROTOCOL, RendezvousRequest, jsonStream } from '../protocol.js'
 import { RendezvousTable } from './rendezvous-table.js'
@@ -100,7 +100,7 @@ export class RendezvousServer implements Startable {
 
   private async answer (req: RendezvousRequest, connection: Connection, signal: AbortSignal): Promise<RendezvousResponse> {
     const peer = connection.remotePeer
-    if (!await waitForAuthorization(this.components.auth, peer, this.authWaitMs, signal)) {
+    if (!await authorizedWithin(this.components.auth, peer, this.authWaitMs, signal)) {
       return forbidden('peer has not authenticated with a cluster certificate')
     }
     if (req.type === 'lookup') {
@@ -129,6 +129,7 @@ function forbidden (message: string): RendezvousResponse {
   return { type: 'error', code: 'RENDEZVOUS_FORBIDDEN', message }
 }
 
-export function rendezvousServer (init: RendezvousServerInit, deps: Omit<RendezvousServerComponents, 'registrar'>): (components: { registrar: ProtocolRegistrar }) => RendezvousServer {
-  return (components) => new RendezvousServer({ ...deps, registrar: components.registrar }, init)
+/** libp2p service factory; `auth` is the mesh auth service, declared before this one in the services map. */
+export function rendezvousServer (init: RendezvousServerInit, deps: Omit<RendezvousServerComponents, 'registrar' | 'auth'>): (components: Pick<RendezvousServerComponents, 'registrar' | 'auth'>) => RendezvousServer {
+  return (components) => new RendezvousServer({ ...deps, registrar: components.registrar, auth: components.auth }, init)
 }

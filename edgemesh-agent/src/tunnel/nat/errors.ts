@@ -8,6 +8,9 @@ export type NatErrorCode =
   | 'RENDEZVOUS_UNAVAILABLE'
   | 'RENDEZVOUS_REJECTED'
   | 'NAT_BAD_MESSAGE'
+  | 'NAT_SYNC_UNTRUSTED'
+  | 'NAT_SOCKET_TIMEOUT'
+  | 'NAT_SOCKET_ERROR'
 
 /** Failures of the agent's NAT traversal: rendezvous lookups, server links and hole punching. */
 export class NatError extends EdgeMeshError {
@@ -26,5 +29,8 @@ export const ERROR_CATALOGUE: Record<NatErrorCode, string> = {
   RENDEZVOUS_NOT_FOUND: 'No reachable edgemesh-server has a live registration for the node name.',
   RENDEZVOUS_UNAVAILABLE: 'No edgemesh-server could be reached over a fixed-port link.',
   RENDEZVOUS_REJECTED: 'An edgemesh-server refused a registration (e.g. RENDEZVOUS_FORBIDDEN: the node name is not the one the certificate proves); remoteCode says why.',
-  NAT_BAD_MESSAGE: 'A rendezvous or punch frame from a server was not valid JSON or failed the schema.'
+  NAT_BAD_MESSAGE: 'A rendezvous or punch frame from a server was not valid JSON or failed the schema.',
+  NAT_SYNC_UNTRUSTED: 'A punch sync arrived on a connection that is not one of our server links; the stream is reset and nothing is dialled.',
+  NAT_SOCKET_TIMEOUT: 'A punched (or fixed-port) socket given an inactivity timeout saw no traffic for that long; its connection is aborted.',
+  NAT_SOCKET_ERROR: 'A punched (or fixed-port) socket closed with a transmission error; its connection is aborted.'
 }

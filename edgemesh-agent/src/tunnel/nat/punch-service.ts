@@ -168,7 +168,7 @@ export class PunchService implements Puncher {
   private async onSync (stream: Stream, connection: Connection): Promise<void> {
     // Only a server we dialled may make us send SYNs somewhere; anyone else could aim us at arbitrary hosts.
     const link = this.components.links.links().find(l => l.connection.id === connection.id)
-    if (link === undefined) { stream.abort(new Error('punch sync from a connection that is not a server link')); return }
+    if (link === undefined) { stream.abort(new NatError('NAT_SYNC_UNTRUSTED', 'punch sync from a connection that is not a server link')); return }
     const signal = AbortSignal.timeout(10_000)
     let sync: PunchMessage
     try {

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { AbstractMultiaddrConnection } from '@libp2p/utils'
+import { NatError } from './errors.js'
 import type { AbstractMultiaddrConnectionInit } from '@libp2p/utils'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Socket } from 'node:net'
@@ -26,12 +27,12 @@ export class PunchedSocketConnection extends AbstractMultiaddrConnection {
     socket.on('error', err => { this.abort(err) })
     if (init.inactivityTimeout !== undefined && init.inactivityTimeout > 0) {
       socket.setTimeout(init.inactivityTimeout)
-      socket.once('timeout', () => { this.abort(new Error('punched socket idle timeout')) })
+      socket.once('timeout', () => { this.abort(new NatError('NAT_SOCKET_TIMEOUT', `punched socket idle for ${init.inactivityTimeout} ms`)) })
     }
     // A FIN from the remote: Node answers with its own FIN (allowHalfOpen is off) and then 'close'.
     socket.once('end', () => { this.onTransportClosed() })
     socket.once('close', hadError => {
-      if (hadError) this.abort(new Error('TCP transmission error'))
+      if (hadError) this.abort(new NatError('NAT_SOCKET_ERROR', 'TCP transmission error'))
       else this.onTransportClosed()
     })
     socket.on('drain', () => { this.safeDispatchEvent('drain') })

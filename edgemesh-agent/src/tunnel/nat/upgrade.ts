@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { PunchedSocketConnection } from './punched-socket-connection.js'
-import type { Logger } from '@edgemesh/common'
+import { AbortError, type Logger } from '@edgemesh/common'
 import type { ComponentLogger, Connection, Libp2pEvents, PeerId, TypedEventTarget, Upgrader } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 
@@ -32,7 +32,7 @@ export async function upgradeSocket (components: UpgradeComponents, socket: Sock
   })
   try {
     if (initiator) return await components.upgrader.upgradeOutbound(maConn, { signal })
-    const opened = connectionOpened(components.events, remotePeer, signal)
+    const opened = connectionOpened(components.events, maConn, signal)
     opened.catch(() => {})
     await components.upgrader.upgradeInbound(maConn, { signal })
     return await opened
@@ -43,15 +43,20 @@ export async function upgradeSocket (components: UpgradeComponents, socket: Sock
   }
 }
 
-/** Resolves with the next `connection:open` for `peer` (upgradeInbound itself returns nothing). */
-async function connectionOpened (events: TypedEventTarget<Libp2pEvents>, peer: PeerId, signal: AbortSignal): Promise<Connection> {
+/**
+ * Resolves with the `connection:open` of the connection built on `maConn` (upgradeInbound itself
+ * returns nothing). Matching on the peer alone could take a relayed or dialled connection to the same
+ * peer that opened meanwhile; libp2p's Connection shares its MultiaddrConnection's `timeline` object,
+ * which identifies ours unambiguously.
+ */
+async function connectionOpened (events: TypedEventTarget<Libp2pEvents>, maConn: PunchedSocketConnection, signal: AbortSignal): Promise<Connection> {
   return await new Promise<Connection>((resolve, reject) => {
     const onOpen = (evt: CustomEvent<Connection>): void => {
-      if (!evt.detail.remotePeer.equals(peer)) return
+      if (evt.detail.timeline !== maConn.timeline) return
       cleanup()
       resolve(evt.detail)
     }
-    const onAbort = (): void => { cleanup(); reject(signal.reason ?? new Error('aborted')) }
+    const onAbort = (): void => { cleanup(); reject(signal.reason ?? new AbortError()) }
     const cleanup = (): void => {
       events.removeEventListener('connection:open', onOpen)
       signal.removeEventListener('abort', onAbort)

@@ -1,8 +1,9 @@
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { silentLogger, sleep, type Logger } from '@edgemesh/common'
-import type { MeshAuth } from '../identity/mesh-auth.js'
+import { AbortError, silentLogger, sleep, type Logger } from '@edgemesh/common'
+import { IdentityError } from '@edgemesh/mesh'
+import type { MeshAuth } from '@edgemesh/mesh'
 import { TunnelError } from './errors.js'
 import type { PathKind, PeerMetrics, PeerResolver, Puncher } from './types.js'
 
@@ -11,11 +12,8 @@ export interface StaticPeer {
   addrs: string[]
 }
 
-export interface MeshConnectorInit {
-  /** Resolves node names to peers (rendezvous). Consulted after `staticPeers`. @default none */
-  resolver?: PeerResolver
-  /** Punches direct connections in the background while a peer is only reachable through a relay. @default none */
-  puncher?: Puncher
+/** Data only: the dialer's dependencies are its Components. */
+export interface NodeDialerInit {
   /** Relay multiaddrs, each ending in /p2p/<relay peer id>. @default [] */
   relays?: Array<string | Multiaddr>
   /** Fixed node name → peer mapping (tests, small static meshes). @default {} */
@@ -32,15 +30,31 @@ export interface MeshConnectorInit {
   punchMaxBackoffMs?: number
   /** @default 5 */
   punchMaxAttempts?: number
-  logger?: Logger
 }
 
-export interface MeshConnectorComponents {
+export interface NodeDialerComponents {
   connectionManager: {
     openConnection: (peer: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions) => Promise<Connection>
     getConnections: (peerId?: PeerId) => Connection[]
   }
-  auth: MeshAuth
+  auth: Pick<MeshAuth, 'peerIdOf' | 'waitForAuth'>
+  /** Resolves node names to peers (rendezvous). Consulted after the static peers. @default none */
+  resolver?: PeerResolver
+  /** Punches direct connections in the background while a peer is only reachable through a relay. @default none */
+  puncher?: Puncher
+  /** Runtime node name → peer mapping, consulted before `init.staticPeers` (the tunnel's `setStaticPeer`). @default none */
+  staticPeers?: ReadonlyMap<string, StaticPeer>
+  /** @default silent */
+  logger?: Logger
+}
+
+/** One establish() shared by every caller that wants the same node while it runs. */
+interface SharedDial {
+  promise: Promise<Connection>
+  /** Aborts the dial itself: only once every waiter has given up (or on stop). */
+  controller: AbortController
+  waiters: number
+  settled: boolean
 }
 
 interface PeerState {
@@ -57,40 +71,28 @@ export function isRelayed (c: Connection): boolean {
 }
 
 /**
- * Turns a node name into an authenticated libp2p connection: direct dial of the advertised addresses
- * (short budget) → a relay at once → a hole punch in the background with exponential backoff. New
- * streams always go to the best open connection (punched/direct before relayed).
+ * Dials mesh nodes by name: turns a node name into an authenticated libp2p connection — direct dial
+ * of the advertised addresses (short budget) → a relay at once → a hole punch in the background with
+ * exponential backoff. New streams always go to the best open connection (punched/direct before
+ * relayed). Not libp2p's connection manager: it sits on top of it.
  */
-export class MeshConnector {
-  private readonly c: MeshConnectorComponents
-  private readonly init: MeshConnectorInit
+export class NodeDialer {
+  private readonly c: NodeDialerComponents
+  private readonly init: NodeDialerInit
   private readonly log: Logger
   private readonly peers = new Map<string, PeerState>()
-  private readonly dialing = new Map<string, Promise<Connection>>()
+  private readonly dialing = new Map<string, SharedDial>()
   private readonly punched = new Set<string>()
-  private resolver?: PeerResolver
-  private puncher?: Puncher
   private readonly stopController = new AbortController()
   private stopped = false
 
-  constructor (components: MeshConnectorComponents, init: MeshConnectorInit = {}) {
+  constructor (components: NodeDialerComponents, init: NodeDialerInit = {}) {
     this.c = components
     this.init = init
-    this.resolver = init.resolver
-    this.puncher = init.puncher
-    this.log = (init.logger ?? silentLogger()).child({ component: 'mesh-connector' })
+    this.log = (components.logger ?? silentLogger()).child({ component: 'node-dialer' })
   }
 
-  private readonly staticPeers = new Map<string, StaticPeer>()
-
-  setResolver (r: PeerResolver | undefined): void { this.resolver = r }
-  /** Adds or replaces a fixed node name → peer mapping (consulted before the resolver). */
-  setStaticPeer (nodeName: string, peer: StaticPeer | undefined): void {
-    if (peer === undefined) this.staticPeers.delete(nodeName)
-    else this.staticPeers.set(nodeName, peer)
-  }
-  setPuncher (p: Puncher | undefined): void { this.puncher = p }
-
+  /** Aborts running dials and punches; a stopped dialer is not restarted (the tunnel builds a new one per start). */
   stop (): void {
     this.stopped = true
     this.stopController.abort()
@@ -110,22 +112,43 @@ export class MeshConnector {
 
   /** Returns an authenticated connection to the node, establishing one if needed. */
   async connect (nodeName: string, signal: AbortSignal): Promise<Connection> {
+    if (this.stopped) throw new TunnelError('MESH_NOT_STARTED', 'the tunnel is stopped')
     const known = this.c.auth.peerIdOf(nodeName)
     if (known !== undefined) {
       const c = this.bestConnection(known)
       if (c !== undefined) return c
     }
-    const running = this.dialing.get(nodeName)
-    if (running !== undefined) return await running
-    const p = this.establish(nodeName, signal).finally(() => this.dialing.delete(nodeName))
-    this.dialing.set(nodeName, p)
-    return await p
+    let dial = this.dialing.get(nodeName)
+    if (dial === undefined) {
+      // The dial runs on its own signal, not the first caller's: one caller giving up must not fail the others.
+      const controller = new AbortController()
+      const d: SharedDial = { controller, waiters: 0, settled: false, promise: Promise.resolve() as unknown as Promise<Connection> }
+      d.promise = this.establish(nodeName, AbortSignal.any([controller.signal, this.stopController.signal])).finally(() => {
+        d.settled = true
+        if (this.dialing.get(nodeName) === d) this.dialing.delete(nodeName)
+      })
+      d.promise.catch(() => {})
+      this.dialing.set(nodeName, d)
+      dial = d
+    }
+    const shared = dial
+    shared.waiters++
+    try {
+      return await raceSignal(shared.promise, signal)
+    } finally {
+      shared.waiters--
+      if (shared.waiters === 0 && !shared.settled) {
+        // Nobody wants it any more: stop dialling, and let the next caller start afresh.
+        shared.controller.abort()
+        if (this.dialing.get(nodeName) === shared) this.dialing.delete(nodeName)
+      }
+    }
   }
 
   private async lookup (nodeName: string, signal: AbortSignal): Promise<{ peerId: PeerId, addrs: Multiaddr[] }> {
-    const s = this.staticPeers.get(nodeName) ?? this.init.staticPeers?.[nodeName]
+    const s = this.c.staticPeers?.get(nodeName) ?? this.init.staticPeers?.[nodeName]
     if (s !== undefined) return { peerId: peerIdFromString(s.peerId), addrs: s.addrs.map(a => multiaddr(a)) }
-    const r = await this.resolver?.resolve(nodeName, signal)
+    const r = await this.c.resolver?.resolve(nodeName, signal)
     if (r === undefined) throw new TunnelError('MESH_PEER_UNKNOWN', `no peer known for node "${nodeName}"`)
     return r
   }
@@ -158,7 +181,13 @@ export class MeshConnector {
     if (conn === undefined) {
       throw new TunnelError('MESH_PEER_UNREACHABLE', `cannot reach node "${nodeName}" (${peerId.toString()}) directly or through ${(this.init.relays ?? []).length} relay(s)`, { cause: errors.at(-1) })
     }
-    const proven = await this.c.auth.waitForAuth(peerId, AbortSignal.any([signal, AbortSignal.timeout(this.init.authTimeoutMs ?? 5000)]))
+    const authMs = this.init.authTimeoutMs ?? 5000
+    const authBudget = AbortSignal.timeout(authMs)
+    const proven = await this.c.auth.waitForAuth(peerId, AbortSignal.any([signal, authBudget])).catch((err: unknown) => {
+      // The budget is a timeout, not the caller's abort: report it as one.
+      if (authBudget.aborted && !signal.aborted) throw new IdentityError('AUTH_TIMEOUT', `node "${nodeName}" did not complete the certificate exchange within ${authMs} ms`, { cause: err })
+      throw err
+    })
     if (proven !== nodeName) {
       // The peer is authentic but is somebody else: stale rendezvous data or a resolver lying.
       throw new TunnelError('MESH_PEER_UNKNOWN', `peer ${peerId.toString()} is node "${proven}", not "${nodeName}"`)
@@ -180,7 +209,7 @@ export class MeshConnector {
   }
 
   private startPunching (nodeName: string, peerId: PeerId): void {
-    const puncher = this.puncher
+    const puncher = this.c.puncher
     const s = this.state(nodeName, peerId)
     if (puncher === undefined || s.punching !== undefined || this.stopped) return
     const ac = new AbortController()
@@ -235,34 +264,44 @@ export class MeshConnector {
       }
     })
   }
+}
 
-  /** Prometheus text exposition of `metrics()`. */
-  prometheus (): string {
-    const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-    const lines: string[] = [
-      '# HELP edgemesh_tunnel_peer_bytes_in_total Bytes received from the peer through tunnel streams.',
-      '# TYPE edgemesh_tunnel_peer_bytes_in_total counter',
-      '# HELP edgemesh_tunnel_peer_bytes_out_total Bytes sent to the peer through tunnel streams.',
-      '# TYPE edgemesh_tunnel_peer_bytes_out_total counter',
-      '# HELP edgemesh_tunnel_peer_streams Tunnel streams open with the peer.',
-      '# TYPE edgemesh_tunnel_peer_streams gauge',
-      '# HELP edgemesh_tunnel_peer_rtt_milliseconds Last ping round trip to the peer.',
-      '# TYPE edgemesh_tunnel_peer_rtt_milliseconds gauge',
-      '# HELP edgemesh_tunnel_peer_path Path in use to the peer (1 for the active path).',
-      '# TYPE edgemesh_tunnel_peer_path gauge'
-    ]
-    for (const m of this.metrics()) {
-      const l = `node="${esc(m.nodeName)}"`
-      lines.push(`edgemesh_tunnel_peer_bytes_in_total{${l}} ${m.bytesIn}`)
-      lines.push(`edgemesh_tunnel_peer_bytes_out_total{${l}} ${m.bytesOut}`)
-      lines.push(`edgemesh_tunnel_peer_streams{${l}} ${m.streams}`)
-      if (m.rttMs !== undefined) lines.push(`edgemesh_tunnel_peer_rtt_milliseconds{${l}} ${m.rttMs}`)
-      lines.push(`edgemesh_tunnel_peer_path{${l},path="${m.path}"} 1`)
-    }
-    return lines.join('\n') + '\n'
+/** Prometheus text exposition of per-peer tunnel metrics. */
+export function renderPeerMetrics (metrics: PeerMetrics[]): string {
+  const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+  const lines: string[] = [
+    '# HELP edgemesh_tunnel_peer_bytes_in_total Bytes received from the peer through tunnel streams.',
+    '# TYPE edgemesh_tunnel_peer_bytes_in_total counter',
+    '# HELP edgemesh_tunnel_peer_bytes_out_total Bytes sent to the peer through tunnel streams.',
+    '# TYPE edgemesh_tunnel_peer_bytes_out_total counter',
+    '# HELP edgemesh_tunnel_peer_streams Tunnel streams open with the peer.',
+    '# TYPE edgemesh_tunnel_peer_streams gauge',
+    '# HELP edgemesh_tunnel_peer_rtt_milliseconds Last ping round trip to the peer.',
+    '# TYPE edgemesh_tunnel_peer_rtt_milliseconds gauge',
+    '# HELP edgemesh_tunnel_peer_path Path in use to the peer (1 for the active path).',
+    '# TYPE edgemesh_tunnel_peer_path gauge'
+  ]
+  for (const m of metrics) {
+    const l = `node="${esc(m.nodeName)}"`
+    lines.push(`edgemesh_tunnel_peer_bytes_in_total{${l}} ${m.bytesIn}`)
+    lines.push(`edgemesh_tunnel_peer_bytes_out_total{${l}} ${m.bytesOut}`)
+    lines.push(`edgemesh_tunnel_peer_streams{${l}} ${m.streams}`)
+    if (m.rttMs !== undefined) lines.push(`edgemesh_tunnel_peer_rtt_milliseconds{${l}} ${m.rttMs}`)
+    lines.push(`edgemesh_tunnel_peer_path{${l},path="${m.path}"} 1`)
   }
+  return lines.join('\n') + '\n'
 }
 
 function withPeer (a: Multiaddr, peerId: PeerId): Multiaddr {
   return a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerId.toString()}`)
+}
+
+/** Settles with `p`, or rejects with AbortError as soon as `signal` fires (leaving `p` running). */
+async function raceSignal<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw new AbortError()
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(new AbortError()) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
 }

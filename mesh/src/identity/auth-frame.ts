@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { z } from '@edgemesh/common'
 import { IdentityError } from './errors.js'
 
 export const AUTH_PROTOCOL = '/edgemesh/auth/1.0.0'

@@ -305,7 +305,7 @@ export class MeshAuth extends TypedEventEmitter<MeshAuthEvents> implements Start
         await lp.write(encodeAuthFrame({ version: AUTH_VERSION, error: { code, message: message.slice(0, 1024) } }), { signal })
         await stream.close({ signal })
       } catch {
-        stream.abort(new Error(code))
+        stream.abort(failureError(code, message))
       }
       this.fail(peer, code, message)
       return

@@ -1,0 +1,2 @@
+export * from './framing.js'
+export * from './nat-protocol.js'
