@@ -1,0 +1,3 @@
+export * from './envelope.js'
+export * from './resource.js'
+export * from './errors.js'
