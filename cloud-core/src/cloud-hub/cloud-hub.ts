@@ -63,6 +63,8 @@ export interface CloudHubComponents {
 export interface CloudHubEvents {
   'node:connect': [node: string]
   'node:disconnect': [node: string, reason: string]
+  /** A node connected again while its previous session was still open; the old one is being closed. */
+  'node:replaced': [node: string]
 }
 
 interface Session {
@@ -240,6 +242,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       // kubeedge #4070: the new connection wins; the old one may be a half-open ghost.
       this.log.info({ code: 'CLOUDHUB_SESSION_REPLACED', node }, 'node reconnected; closing its previous session')
       this.endSession(old, 4000, 'replaced by a newer connection', true)
+      this.emit('node:replaced', node)
     }
     this.components.metrics?.connected(this.sessions.size)
     ws.on('message', (data: RawData) => this.onMessage(s, data))
