@@ -1,11 +1,4 @@
-import { EdgeMeshError } from '@edgemesh/common'
-
-export type CloudHubCode = 'CLOUDHUB_UNAUTHORIZED' | 'CLOUDHUB_HANDSHAKE_LIMIT' | 'CLOUDHUB_KEEPALIVE_TIMEOUT' | 'CLOUDHUB_SESSION_REPLACED' | 'CLOUDHUB_MESSAGE_DUPLICATE' | 'CLOUDHUB_ACK_UNKNOWN' | 'CLOUDHUB_UPSTREAM_FAILED'
-
-export class CloudHubError extends EdgeMeshError {
-  constructor (code: CloudHubCode, message: string, options?: { cause?: unknown }) { super(code, message, options) }
-}
-
+// Cloud-hub failures are per-connection events, not exceptions: each is logged with one of these codes.
 export const ERROR_CATALOGUE: Record<string, string> = {
   CLOUDHUB_UNAUTHORIZED: 'A hub client presented no certificate from the cluster CA, or one whose CN is not `system:node:<name>` with O `system:nodes`; the connection is closed.',
   CLOUDHUB_HANDSHAKE_LIMIT: 'Too many TLS/WebSocket handshakes were in progress; the new connection was dropped (the node retries with backoff).',

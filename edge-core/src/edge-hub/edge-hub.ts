@@ -151,7 +151,7 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
   }
 
   /**
-   * Sends a message up and resolves with the cloud's ack. While offline it waits; it is resent every
+   * Sends a message up and resolves with the cloud's ack (or, for a `query`, its `response`). While offline it waits; it is resent every
    * `resendMs` (same msg_id) until acked. Rejects with AbortError on `signal`, EDGEHUB_STOPPED on stop.
    */
   async send (init: UpstreamInit, signal?: AbortSignal): Promise<HubMessage> {
@@ -273,11 +273,14 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
       return
     }
     if (msg.route.operation === 'keepalive') return
-    if (isAck(msg)) {
+    // An ack, or the answer to a query we sent: either settles the pending upstream message.
+    if (msg.route.operation === 'response' && this.pending.has(msg.header.parent_msg_id)) {
       const p = this.pending.get(msg.header.parent_msg_id)
-      if (p !== undefined) { this.pending.delete(msg.header.parent_msg_id); p.resolve(msg) }
+      this.pending.delete(msg.header.parent_msg_id)
+      p?.resolve(msg)
       return
     }
+    if (isAck(msg)) return // a late duplicate ack
     let resource: ResourceRef
     try {
       resource = parseEdgeResource(cloudToEdgeResource(msg.route.resource, this.init.nodeName))
