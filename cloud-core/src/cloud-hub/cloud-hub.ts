@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
-import { createSecureContext, TLSSocket } from 'node:tls'
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { hasCode, silentLogger, verifyCert, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
 import {
@@ -102,6 +102,8 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
   private wss?: WebSocketServer
   private timer?: ReturnType<typeof setInterval>
   private handshakes = 0
+  private ctx?: SecureContext
+  private caPem: string
   private boundPort = 0
 
   constructor (private readonly components: CloudHubComponents, init: CloudHubInit = {}) {
@@ -119,6 +121,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       dedupWindow: init.dedupWindow ?? 4096
     }
     this.log = (components.logger ?? silentLogger()).child({ component: 'cloud-hub' })
+    this.caPem = components.caPem
     this.clock = components.clock ?? { now: () => Date.now() }
   }
 
@@ -132,7 +135,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
 
   async start (): Promise<void> {
     if (this.net !== undefined) return
-    const ctx = createSecureContext({ cert: this.components.serving.certPem, key: this.components.serving.keyPem, ca: this.components.caPem })
+    this.ctx = createSecureContext({ cert: this.components.serving.certPem, key: this.components.serving.keyPem, ca: this.caPem })
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.init.maxMessageBytes, perMessageDeflate: false })
     const http = createHttpServer((_req, res) => { res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n') })
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
@@ -150,7 +153,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       const done = (): void => { if (counted) { counted = false; this.handshakes-- } }
       const t = setTimeout(() => { done(); raw.destroy() }, this.init.handshakeTimeoutMs)
       raw.once('close', () => { clearTimeout(t); done(); this.sockets.delete(raw) })
-      const tls = new TLSSocket(raw, { isServer: true, secureContext: ctx, requestCert: true, rejectUnauthorized: false })
+      const tls = new TLSSocket(raw, { isServer: true, secureContext: this.ctx, requestCert: true, rejectUnauthorized: false })
       tls.on('error', err => { this.log.debug({ err }, 'TLS error') })
       tls.once('secure', () => {
         // A hand-made server TLSSocket does not fill in `authorized`, so the chain is checked here; TLS
@@ -188,6 +191,15 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
     await new Promise<void>(resolve => net.close(() => resolve()))
   }
 
+  /**
+   * Serves a renewed certificate (and/or a new CA bundle) from the next handshake on, without dropping
+   * open sessions (kubeedge #5788: rotated certs not reloaded).
+   */
+  updateCredentials (serving: KeyAndCert, caPem = this.caPem): void {
+    this.ctx = createSecureContext({ cert: serving.certPem, key: serving.keyPem, ca: caPem })
+    this.caPem = caPem
+  }
+
   /** Queues a change for a node (live changes from the edge-controller). Coalesced by object UID. */
   publish (node: string, change: DownstreamChange): void {
     this.queue(node).push(change)
@@ -211,7 +223,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
     const pem = `-----BEGIN CERTIFICATE-----\n${peer.raw.toString('base64')}\n-----END CERTIFICATE-----\n`
     let info
     try {
-      info = verifyCert(pem, this.components.caPem)
+      info = verifyCert(pem, this.caPem)
     } catch (err) {
       this.log.warn({ code: 'CLOUDHUB_UNAUTHORIZED', reason: (err as { code?: string }).code }, 'client certificate not valid for the cluster CA')
       return undefined

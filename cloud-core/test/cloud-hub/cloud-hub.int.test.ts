@@ -1,5 +1,6 @@
 import { connect as tcpConnect } from 'node:net'
-import { createCA, eventually, issueCert, type CertificateAuthority, type KeyAndCert } from '@edgemesh/common'
+import { connect as tlsConnect } from 'node:tls'
+import { certInfo, createCA, eventually, issueCert, type CertificateAuthority, type KeyAndCert } from '@edgemesh/common'
 import { createAck, createMessage, decodeMessage, encodeMessage, type HubMessage } from '@edgemesh/common/hub-protocol'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -230,5 +231,23 @@ describe('cloud-hub', () => {
     const text = metrics.render()
     expect(text).toContain('edgemesh_cloudhub_connected_nodes 1')
     expect(text).toContain('edgemesh_cloudhub_queue_depth{node="n9"} 1')
+  })
+
+  it('serves a renewed certificate to new connections while old sessions stay open', async () => {
+    await startHub()
+    const old = await dial(await nodeCert('n1'))
+    const renewed = await issueCert(ca, { commonName: 'cloudhub', ipAddresses: ['127.0.0.1'] }, { usage: 'server' })
+    hub.updateCredentials(renewed)
+    const n2 = await nodeCert('n2')
+    const served = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: hub.port, ca: ca.certPem, cert: n2.certPem, key: n2.keyPem }, () => {
+        const raw = s.getPeerCertificate().raw
+        s.destroy()
+        resolve(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`)
+      })
+      s.on('error', reject)
+    })
+    expect(certInfo(served).serialNumber).toBe(certInfo(renewed.certPem).serialNumber)
+    expect(old.ws.readyState).toBe(WebSocket.OPEN)
   })
 })

@@ -138,6 +138,16 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
     this.pending.clear()
   }
 
+  /**
+   * Uses a renewed certificate (or CA bundle) from the next connection on; the current link is kept
+   * (kubeedge #5788: rotated certs not reloaded).
+   */
+  updateCredentials (creds: { certPem: string, keyPem: string, caPem?: string }): void {
+    this.init.certPem = creds.certPem
+    this.init.keyPem = creds.keyPem
+    if (creds.caPem !== undefined) this.init.caPem = creds.caPem
+  }
+
   /** Resolves once connected (immediately if already). */
   async waitForConnect (signal?: AbortSignal): Promise<void> {
     if (this.link !== undefined) return

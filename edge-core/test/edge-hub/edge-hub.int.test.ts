@@ -1,5 +1,5 @@
 import { createServer } from 'node:net'
-import { createCA, eventually, issueCert, type CertificateAuthority, type KeyAndCert } from '@edgemesh/common'
+import { certInfo, createCA, eventually, issueCert, type CertificateAuthority, type KeyAndCert } from '@edgemesh/common'
 import { createMessage, type HubMessage, type ResourceRef } from '@edgemesh/common/hub-protocol'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { EdgeHub, MemoryDedupStore, type DownstreamHandler, type EdgeHubInit } from '../../src/index.js'
@@ -233,5 +233,17 @@ describe('edge-hub', () => {
     await h.start()
     await gone
     await eventually(() => c.connections >= 2, 5000, 'redial')
+  })
+
+  it('dials with a renewed certificate after updateCredentials', async () => {
+    const c = await cloud()
+    const h = edge([c.url], recorder().handler)
+    await h.start()
+    await h.waitForConnect(AbortSignal.timeout(5000))
+    const renewed = await issueCert(ca, { commonName: 'system:node:n1', organizations: ['system:nodes'] }, { usage: 'client' })
+    h.updateCredentials(renewed)
+    c.current?.terminate()
+    await eventually(() => c.connections === 2, 5000, 'redial')
+    expect(c.clientSerials).toEqual([certInfo(node.certPem).serialNumber.toLowerCase(), certInfo(renewed.certPem).serialNumber.toLowerCase()])
   })
 })

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { createAck, decodeMessage, encodeMessage, type HubMessage } from '@edgemesh/common/hub-protocol'
 import type { KeyAndCert } from '@edgemesh/common'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -12,6 +13,8 @@ export class FakeCloud {
   readonly received: HubMessage[] = []
   readonly sockets: WebSocket[] = []
   connections = 0
+  /** Serial numbers of the client certificates, per connection. */
+  readonly clientSerials: string[] = []
   /** Ack upstream messages automatically. */
   autoAck = true
   /** Drop this many upstream messages before acking (lost acks). */
@@ -28,8 +31,9 @@ export class FakeCloud {
   async start (port = 0): Promise<void> {
     const server = createServer({ cert: this.tls.serving.certPem, key: this.tls.serving.keyPem, ca: this.tls.caPem, requestCert: true, rejectUnauthorized: true })
     const wss = new WebSocketServer({ server })
-    wss.on('connection', ws => {
+    wss.on('connection', (ws, req) => {
       this.connections++
+      this.clientSerials.push((req.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase())
       this.sockets.push(ws)
       ws.on('message', data => {
         const m = decodeMessage(data as Buffer)
