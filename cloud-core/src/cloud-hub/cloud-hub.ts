@@ -33,7 +33,7 @@ export interface CloudHubInit {
   maxInflight?: number
   /** @default MAX_MESSAGE_BYTES (4 MiB) */
   maxMessageBytes?: number
-  /** Upstream msg_ids remembered per node for dedup. @default 4096 */
+  /** Upstream msg_ids remembered per node for dedup (only unacked upstream messages are ever resent, so it can be small; it is per node, times 10 000 nodes). @default 1024 */
   dedupWindow?: number
 }
 
@@ -118,7 +118,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       handshakeTimeoutMs: init.handshakeTimeoutMs ?? 10_000,
       maxInflight: init.maxInflight ?? 64,
       maxMessageBytes: init.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-      dedupWindow: init.dedupWindow ?? 4096
+      dedupWindow: init.dedupWindow ?? 1024
     }
     this.log = (components.logger ?? silentLogger()).child({ component: 'cloud-hub' })
     this.caPem = components.caPem
