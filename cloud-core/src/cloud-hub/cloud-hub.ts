@@ -153,6 +153,8 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       const done = (): void => { if (counted) { counted = false; this.handshakes-- } }
       const t = setTimeout(() => { done(); raw.destroy() }, this.init.handshakeTimeoutMs)
       raw.once('close', () => { clearTimeout(t); done(); this.sockets.delete(raw) })
+      // A peer resetting mid-handshake must not become an unhandled 'error' on the raw socket.
+      raw.on('error', err => { this.log.debug({ err }, 'socket error') })
       const tls = new TLSSocket(raw, { isServer: true, secureContext: this.ctx, requestCert: true, rejectUnauthorized: false })
       tls.on('error', err => { this.log.debug({ err }, 'TLS error') })
       tls.once('secure', () => {

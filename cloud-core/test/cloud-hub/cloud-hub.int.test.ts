@@ -250,4 +250,17 @@ describe('cloud-hub', () => {
     expect(certInfo(served).serialNumber).toBe(certInfo(renewed.certPem).serialNumber)
     expect(old.ws.readyState).toBe(WebSocket.OPEN)
   })
+
+  it('survives a client that resets the connection mid-handshake and keeps serving others', async () => {
+    await startHub()
+    for (let i = 0; i < 5; i++) {
+      const s = tcpConnect(hub.port, '127.0.0.1')
+      await new Promise<void>(resolve => s.once('connect', () => resolve()))
+      s.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x01]))
+      s.resetAndDestroy()
+    }
+    const c = await dial(await nodeCert('n1'), { autoAck: true })
+    hub.publish('n1', { type: 'upsert', object: pod('u1', '1') })
+    await eventually(() => c.received.length === 1, 5000, 'delivery')
+  })
 })
