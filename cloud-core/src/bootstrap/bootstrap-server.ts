@@ -80,7 +80,9 @@ export class BootstrapServer implements Startable {
       requestCert: true,
       rejectUnauthorized: false,
       requestTimeout: this.init.requestTimeoutMs,
-      headersTimeout: Math.min(this.init.requestTimeoutMs, 60_000)
+      headersTimeout: Math.min(this.init.requestTimeoutMs, 60_000),
+      // Node checks those timeouts only every connectionsCheckingInterval (30 s by default).
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(this.init.requestTimeoutMs / 2)))
     }, (req, res) => { void this.handle(req, res) })
     server.headersTimeout = Math.min(this.init.requestTimeoutMs, 60_000)
     await new Promise<void>((resolve, reject) => {

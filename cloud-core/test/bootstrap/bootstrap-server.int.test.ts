@@ -1,4 +1,5 @@
 import { request } from 'node:https'
+import { connect as tlsConnect } from 'node:tls'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -204,5 +205,18 @@ describe('bootstrap server', () => {
     const r = await call('POST', '/edge.crt', csrPem, { token: await tokens.issue() })
     expect(reason(r)).toBe('BOOTSTRAP_NODE_NAME_TAKEN')
     expect(JSON.parse(await readFile(path, 'utf8'))).toHaveProperty('edge-file')
+  })
+
+  it('closes a request that does not finish within the time limit', async () => {
+    await startServer(undefined, { requestTimeoutMs: 300 })
+    const s = tlsConnect({ host: '127.0.0.1', port: server.port, ca: ca.certPem })
+    await new Promise<void>(resolve => s.once('secureConnect', () => resolve()))
+    s.write(`POST /edge.crt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await tokens.issue()}\r\nContent-Length: 100\r\n\r\npartial`)
+    const reply = await new Promise<string>(resolve => {
+      let text = ''
+      s.on('data', (d: Buffer) => { text += d.toString() })
+      s.on('close', () => resolve(text))
+    })
+    expect(reply).toMatch(/^HTTP\/1\.1 408/)
   })
 })
