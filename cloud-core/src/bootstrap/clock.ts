@@ -1,0 +1,4 @@
+/** Milliseconds since the epoch; injected so tests can move time. */
+export interface Clock { now: () => number }
+
+export const systemClock: Clock = { now: () => Date.now() }

@@ -1,0 +1,7 @@
+export * from './bootstrap-server.js'
+export * from './ca-once.js'
+export * from './clock.js'
+export * from './csr.js'
+export * from './errors.js'
+export * from './issued-cert-registry.js'
+export * from './join-token.js'

@@ -1,0 +1,5 @@
+export * from './cloud-hub.js'
+export * from './errors.js'
+export * from './metrics.js'
+export * from './node-queue.js'
+export * from './watermark-store.js'

@@ -1,0 +1,2 @@
+export { JoinError, ERROR_CATALOGUE as JOIN_ERROR_CATALOGUE, type JoinCode } from './errors.js'
+export * from './join.js'

@@ -1,0 +1,2 @@
+export * from './edge-hub/index.js'
+export * from './bootstrap-client/index.js'

@@ -1,0 +1,63 @@
+import { createServer, type Server } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import { createAck, decodeMessage, encodeMessage, type HubMessage } from '@edgemesh/common/hub-protocol'
+import type { KeyAndCert } from '@edgemesh/common'
+import { WebSocketServer, type WebSocket } from 'ws'
+
+/**
+ * A stand-in cloud-hub for edge-hub tests: TLS with required client certs, records frames, optional auto-ack.
+ * It never sends keepalives, so an edge with a short deadMs sees it as a half-open link.
+ */
+export class FakeCloud {
+  readonly received: HubMessage[] = []
+  readonly sockets: WebSocket[] = []
+  connections = 0
+  /** Serial numbers of the client certificates, per connection. */
+  readonly clientSerials: string[] = []
+  /** Ack upstream messages automatically. */
+  autoAck = true
+  /** Drop this many upstream messages before acking (lost acks). */
+  dropFirst = 0
+  private server?: Server
+  private wss?: WebSocketServer
+
+  constructor (private readonly tls: { serving: KeyAndCert, caPem: string }) {}
+
+  get port (): number { return (this.server?.address() as AddressInfo).port }
+  get url (): string { return `wss://127.0.0.1:${this.port}` }
+  get current (): WebSocket | undefined { return this.sockets.at(-1) }
+
+  async start (port = 0): Promise<void> {
+    const server = createServer({ cert: this.tls.serving.certPem, key: this.tls.serving.keyPem, ca: this.tls.caPem, requestCert: true, rejectUnauthorized: true })
+    const wss = new WebSocketServer({ server })
+    wss.on('connection', (ws, req) => {
+      this.connections++
+      this.clientSerials.push((req.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase())
+      this.sockets.push(ws)
+      ws.on('message', data => {
+        const m = decodeMessage(data as Buffer)
+        if (m.route.operation === 'keepalive') return
+        this.received.push(m)
+        if (m.route.operation !== 'response' && this.autoAck) {
+          if (this.dropFirst > 0) { this.dropFirst--; return }
+          ws.send(encodeMessage(createAck(m, 'cloudhub')))
+        }
+      })
+    })
+    await new Promise<void>(resolve => server.listen(port, '127.0.0.1', () => resolve()))
+    this.server = server
+    this.wss = wss
+  }
+
+  send (msg: HubMessage): void { this.current?.send(encodeMessage(msg)) }
+
+  acks (): HubMessage[] { return this.received.filter(m => m.route.operation === 'response') }
+
+  async stop (): Promise<void> {
+    for (const s of this.sockets) s.terminate()
+    this.wss?.close()
+    await new Promise<void>(resolve => { if (this.server === undefined) resolve(); else { this.server.close(() => resolve()); this.server.closeAllConnections() } })
+    this.server = undefined
+  }
+}
