@@ -36,7 +36,7 @@ if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/edgemes
   apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/edgemesh-ensure-deps.log 2>&1 || {
     echo "ensure-deps: apt-get failed, see /tmp/edgemesh-ensure-deps.log" >&2; exit 0; }
 fi
-# Debian starts these daemons on install; tests start their own on loopback ports.
+# Debian starts these daemons on install; stop them through their service only. Tests start their own
+# on free loopback ports, so a daemon that survives this never collides with them (never kill by name).
 for svc in etcd mosquitto haproxy; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
-pkill -x etcd >/dev/null 2>&1 || true
 exit 0
