@@ -39,10 +39,14 @@ interface Driver {
   close: () => void
 }
 
-function betterSqlite (file: string): Driver {
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
+/** The statement surface both drivers share; each driver differs only in how it opens and runs a transaction. */
+interface SqlDb {
+  prepare: (sql: string) => { get: (...p: string[]) => unknown, all: (...p: string[]) => unknown[], run: (...p: Array<string | number>) => unknown }
+  exec: (sql: string) => unknown
+  close: () => unknown
+}
+
+function driver (db: SqlDb, tx: Driver['tx']): Driver {
   db.exec(SCHEMA)
   const latest = db.prepare(LATEST)
   const insert = db.prepare(INSERT)
@@ -51,28 +55,25 @@ function betterSqlite (file: string): Driver {
     latest: key => latest.get(key),
     insert: (key, prev, value) => { insert.run(key, prev, value) },
     list: (from, to) => list.all(from, to),
-    tx: fn => { db.transaction(fn)() },
+    tx,
     close: () => { db.close() }
   }
+}
+
+function betterSqlite (file: string): Driver {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  return driver(db as unknown as SqlDb, fn => { db.transaction(fn)() })
 }
 
 function nodeSqlite (file: string): Driver {
   const db = new DatabaseSync(file)
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
-  db.exec(SCHEMA)
-  const latest = db.prepare(LATEST)
-  const insert = db.prepare(INSERT)
-  const list = db.prepare(LIST)
-  return {
-    latest: key => latest.get(key),
-    insert: (key, prev, value) => { insert.run(key, prev, value) },
-    list: (from, to) => list.all(from, to),
-    tx: fn => {
-      db.exec('BEGIN')
-      try { fn(); db.exec('COMMIT') } catch (err) { db.exec('ROLLBACK'); throw err }
-    },
-    close: () => { db.close() }
-  }
+  return driver(db as unknown as SqlDb, fn => {
+    db.exec('BEGIN')
+    try { fn(); db.exec('COMMIT') } catch (err) { db.exec('ROLLBACK'); throw err }
+  })
 }
 
 interface Round { createsPerSec: number, getsPerSec: number, listsPerSec: number }
