@@ -1,7 +1,7 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApiError } from './errors.js'
-import type { Verb } from './router.js'
-import type { RequestUser } from './types.js'
+import { ApiError } from '@edgemesh/kube/machinery'
+import type { Verb } from '@edgemesh/kube/server'
+import type { RequestUser } from '@edgemesh/kube/machinery'
 
 export interface RequestAttributes {
   verb: Verb

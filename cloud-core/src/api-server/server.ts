@@ -5,13 +5,9 @@ import { hasCode, type Logger, type Startable } from '@edgemesh/common'
 import type { ApiCore } from './api-core.js'
 import { Authenticator, type TokenMap } from './authn.js'
 import { Authorizer } from './authz.js'
-import { ApiError } from './errors.js'
-import type { RequestContext } from './handlers/context.js'
-import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js'
-import { handleResource } from './handlers/resources.js'
-import { AGGREGATED_DISCOVERY_TYPE, COMMON_HEADERS, DEFAULT_BODY_LIMIT, negotiate, sendJson, sendStatus } from './http-util.js'
-import { ApiMetrics } from './metrics.js'
-import { route } from './router.js'
+import { ApiError } from '@edgemesh/kube/machinery'
+import type { RequestContext } from '@edgemesh/kube/server'
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO, handleResource, AGGREGATED_DISCOVERY_TYPE, COMMON_HEADERS, DEFAULT_BODY_LIMIT, negotiate, sendJson, sendStatus, ApiMetrics, route } from '@edgemesh/kube/server'
 
 /** What the server needs from the OpenAPI module (OpenApiPublisher fits). */
 export interface OpenApiSource {

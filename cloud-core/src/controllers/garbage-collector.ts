@@ -1,8 +1,7 @@
 import { hasCode, parseApiVersion, type KubeObject, type Logger, type OwnerReference } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition, ResourceRef } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import { byOwnerUid, type Informer, type InformerFactory } from './informer.js'
-import { ignoreNotFound, inNamespace, keyOf, splitKey } from './k8s.js'
+import type { ObjectClient, ResourceDefinition, ResourceRef } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, byOwnerUid, type Informer, type InformerFactory, ignoreNotFound } from '@edgemesh/kube/client'
+import { inNamespace, keyOf, splitKey } from '@edgemesh/kube/machinery'
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion'
 export const ORPHAN_FINALIZER = 'orphan'

@@ -1,8 +1,8 @@
 import type { Logger } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition, ResourceRef } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { NAMESPACES, ignoreNotFound, type Namespace } from './k8s.js'
+import type { ObjectClient, ResourceDefinition, ResourceRef } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound } from '@edgemesh/kube/client'
+import type { Informer, InformerFactory } from '@edgemesh/kube/client'
+import { NAMESPACES, type Namespace } from '@edgemesh/kube/machinery'
 
 export const NAMESPACE_FINALIZER = 'kubernetes'
 

@@ -1,4 +1,4 @@
-import type { Pod } from './k8s.js'
+import type { Pod } from '@edgemesh/kube/machinery'
 
 /** Ready per the PodReady condition. */
 export function isPodReady (pod: Pod): boolean {

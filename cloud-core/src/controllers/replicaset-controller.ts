@@ -1,11 +1,10 @@
 import type { Logger } from '@edgemesh/common'
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js'
-import type { ObjectClient } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { PODS, REPLICA_SETS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet } from './k8s.js'
+import type { ObjectClient } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound } from '@edgemesh/kube/client'
+import type { Informer, InformerFactory } from '@edgemesh/kube/client'
+import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector } from '@edgemesh/kube/machinery'
 import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
-import { matchesSelector, selectorToString } from './selectors.js'
 
 export interface ReplicaSetControllerInit {
   /** @default 2 */
@@ -70,7 +69,7 @@ export class ReplicaSetController extends ReconcileLoop {
     const client = this.components.client
     const podsRef = inNamespace(PODS, namespace)
     // Read pods from the API, not the cache: a cache that lags our own creates would make us create twice.
-    const owned = (await client.list<Pod>(podsRef, { labelSelector: selectorToString(rs.spec.selector) })).items
+    const owned = (await client.list<Pod>(podsRef, { labelSelector: formatLabelSelector(rs.spec.selector) })).items
       .filter(p => controllerOf(p)?.uid === rs.metadata.uid && matchesSelector(rs.spec.selector, p.metadata.labels))
     const active = owned.filter(isPodActive)
     const want = rs.spec.replicas ?? 1

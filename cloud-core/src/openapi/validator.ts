@@ -1,6 +1,6 @@
 import { QUANTITY_PATTERN, type GroupVersionKind } from '@edgemesh/common'
-import { isPlainObject } from '../api-server/object-meta.js'
-import type { FieldCause, SchemaValidationResult, SchemaValidator } from '../api-server/types.js'
+import { isPlainObject } from '@edgemesh/kube/machinery'
+import type { FieldCause, SchemaValidationResult, SchemaValidator } from '@edgemesh/kube/machinery'
 import { componentRef, type JSONSchema } from './schema-types.js'
 import type { SchemaIndex } from './schema-index.js'
 

@@ -1,6 +1,6 @@
 import { EdgeMeshError } from '@edgemesh/common'
-import { ApiError } from '../api-server/errors.js'
-import type { ApiReason } from '../api-server/errors.js'
+import { ApiError } from '@edgemesh/kube/machinery'
+import type { ApiReason } from '@edgemesh/kube/machinery'
 
 export type PatchErrorCode = 'PATCH_INVALID' | 'PATCH_TEST_FAILED' | 'PATCH_UNSUPPORTED_MEDIA_TYPE' | 'PATCH_APPLY_CONFLICT'
 

@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchSchema } from '../api-server/types.js'
+import type { PatchSchema } from '@edgemesh/kube/machinery'
 import { invalidPatch } from './errors.js'
 import { deepEqual, isObject } from './json-value.js'
 import type { JsonObject, JsonValue } from './json-value.js'

@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchSchema, PatchType } from '../api-server/types.js'
+import type { PatchSchema, PatchType } from '@edgemesh/kube/machinery'
 import { PatchError } from './errors.js'
 import { applyJsonPatch } from './json-patch.js'
 import { applyMergePatch } from './merge-patch.js'

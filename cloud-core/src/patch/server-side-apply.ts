@@ -1,6 +1,6 @@
 import { apiVersionOf, type GroupVersionKind } from '@edgemesh/common'
-import { timestamp } from '../api-server/object-meta.js'
-import type { PatchSchema } from '../api-server/types.js'
+import { timestamp } from '@edgemesh/kube/machinery'
+import type { PatchSchema } from '@edgemesh/kube/machinery'
 import { ApplyConflictError, invalidPatch } from './errors.js'
 import type { FieldConflict } from './errors.js'
 import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt } from './field-set.js'

@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchMeta, PatchSchema } from '../api-server/types.js'
+import type { PatchMeta, PatchSchema } from '@edgemesh/kube/machinery'
 import { invalidPatch } from './errors.js'
 import { clone, isObject, kindOf, put } from './json-value.js'
 import type { JsonObject, JsonValue } from './json-value.js'

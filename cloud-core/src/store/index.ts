@@ -1,15 +1,15 @@
 import type { Logger } from '@edgemesh/common'
 import { etcdStore } from './etcd-store.js'
-import { sqliteStore } from './sqlite-store.js'
+import { sqliteStore } from '@edgemesh/kube/storage'
 import type { StoreConfig } from './store-config.js'
-import type { Store } from './types.js'
+import type { Store } from '@edgemesh/kube/storage'
 
-export * from './types.js'
-export * from './errors.js'
-export * from './sqlite-store.js'
+export * from '@edgemesh/kube/storage'
+export * from '@edgemesh/kube/storage'
+export * from '@edgemesh/kube/storage'
 export * from './etcd-store.js'
 export * from './store-config.js'
-export { WatchQueue, type WatchQueueInit } from './watch-queue.js'
+export { WatchQueue, type WatchQueueInit } from '@edgemesh/kube/storage'
 
 export interface StoreComponents {
   /** @default silent */

@@ -1,8 +1,8 @@
 import type { KubeObject, WatchEvent } from '@edgemesh/common'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError } from '../../src/api-server/errors.js'
-import type { StorageWatchOpts } from '../../src/api-server/rest-storage.js'
-import type { ResourceDefinition } from '../../src/api-server/types.js'
+import { ApiError } from '@edgemesh/kube/machinery'
+import type { StorageWatchOpts } from '@edgemesh/kube/server'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { testCore, type TestCore } from './helpers/core.js'
 import { cm, CM, NS } from './helpers/defs.js'
 

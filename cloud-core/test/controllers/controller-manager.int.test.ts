@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DEPLOYMENTS, inNamespace } from '../../src/controllers/k8s.js'
+import { DEPLOYMENTS, inNamespace } from '@edgemesh/kube/machinery'
 import { ALL_CONTROLLERS } from '../../src/controllers/index.js'
 import { createNode, deployment, listPods, startCluster, waitFor, type Cluster } from './helpers.js'
 

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import type { ResourceDefinition } from '../types.js'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { NONE, arr, cause, col, ensureRec, rec, str, DNS1123_LABEL } from './util.js'
 
 const ROLE_PREFIX = 'node-role.kubernetes.io/'

@@ -1,6 +1,6 @@
 import type { KubeObject } from '@edgemesh/common'
-import { humanDuration } from '../table.js'
-import type { FieldCause, ResourceDefinition } from '../types.js'
+import { humanDuration } from '@edgemesh/kube/server'
+import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { NONE, arr, cause, col, num, rec, str } from './util.js'
 
 /** `10.0.0.1:80,10.0.0.2:80 + 3 more...` like kubectl, at most three shown. */

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import type { FieldCause, ResourceDefinition, TableColumn } from '../types.js'
+import type { FieldCause, ResourceDefinition, TableColumn } from '@edgemesh/kube/machinery'
 import { arr, cause, col, ensureRec, isRec, jsonEqual, rec, str, DNS1123_LABEL, DNS1123_SUBDOMAIN } from './util.js'
 
 /**

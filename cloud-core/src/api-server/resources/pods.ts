@@ -1,6 +1,6 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApiError, badRequest } from '../errors.js'
-import type { FieldCause, ResourceDefinition } from '../types.js'
+import { ApiError, badRequest } from '@edgemesh/kube/machinery'
+import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { NONE, arr, cause, col, containersOf, ensureRec, num, rec, str, DNS1123_LABEL } from './util.js'
 
 /** `Always` for `:latest` or untagged images, `IfNotPresent` for a tag or digest (the kubelet rule). */
@@ -112,46 +112,6 @@ export function podCells (pod: KubeObject): unknown[] {
   ]
 }
 
-/**
- * What `POST pods/<name>/binding` does: validates the Binding and returns the pod with
- * `spec.nodeName` set (and a PodScheduled=True condition). The caller stores it with the pod's
- * resourceVersion as precondition and answers 201 with a Success Status. A pod is bound once:
- * binding an already-bound or terminating pod is a 409 Conflict.
- */
-export function applyBinding (pod: KubeObject, binding: unknown, now: Date = new Date()): KubeObject {
-  const b = rec(binding)
-  const target = rec(b.target)
-  const node = str(target.name)
-  const name = pod.metadata.name ?? ''
-  if (node === undefined || node === '') throw badRequest('Binding.target.name: Required value')
-  const kind = str(target.kind)
-  if (kind !== undefined && kind !== '' && kind !== 'Node') throw badRequest(`Binding.target.kind: Unsupported value: "${kind}": supported values: "Node"`)
-  const bname = str(rec(b.metadata).name)
-  if (bname !== undefined && bname !== name) throw badRequest(`Binding.metadata.name: Invalid value: "${bname}": must match the pod name "${name}"`)
-  const buid = str(rec(b.metadata).uid)
-  if (buid !== undefined && pod.metadata.uid !== undefined && buid !== pod.metadata.uid) {
-    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": Precondition failed: UID in precondition: ${buid}, UID in object meta: ${pod.metadata.uid}`, { name, kind: 'pods' })
-  }
-  if (pod.metadata.deletionTimestamp !== undefined) {
-    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`, { name, kind: 'pods' })
-  }
-  const bound = str(rec(pod.spec).nodeName)
-  if (bound !== undefined && bound !== '') {
-    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${bound}"`, { name, kind: 'pods' })
-  }
-  const out = structuredClone(pod)
-  const s = ensureRec(out as Record<string, unknown>, 'spec')
-  s.nodeName = node
-  const annotations = rec(rec(b.metadata).annotations)
-  if (Object.keys(annotations).length > 0) {
-    out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...(annotations as Record<string, string>) }
-  }
-  const st = ensureRec(out as Record<string, unknown>, 'status')
-  const conds = arr(st.conditions).map(rec).filter(c => c.type !== 'PodScheduled')
-  conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') })
-  st.conditions = conds
-  return out
-}
 
 /** Guaranteed when every container has equal cpu+memory requests and limits, BestEffort with none at all. */
 export function qosClass (podSpec: Record<string, unknown>): 'Guaranteed' | 'Burstable' | 'BestEffort' {

@@ -1,6 +1,6 @@
 import type { KubeObject } from '@edgemesh/common'
-import { invalid } from '../errors.js'
-import type { FieldCause, ResourceDefinition } from '../types.js'
+import { invalid } from '@edgemesh/kube/machinery'
+import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { ServiceAllocator, type ServiceAllocatorInit } from './service-allocator.js'
 import { NONE, arr, cause, col, formatMap, num, rec, str, DNS1123_LABEL } from './util.js'
 

@@ -1,54 +1,8 @@
 import type { KubeObject } from '@edgemesh/common'
-import { badRequest } from '../errors.js'
-import type { FieldCause, ResourceDefinition } from '../types.js'
+import { badRequest, isEmptySelector, matchesSelector } from '@edgemesh/kube/machinery'
+import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { defaultPodSpec, validatePodSpec } from './pods.js'
-import { NONE, cause, col, containersOf, ensureRec, formatLabelSelector, formatMap, isEmptySelector, isRec, jsonEqual, num, rec, selectorMatches, str } from './util.js'
-
-/** autoscaling/v1 Scale, the body of `deployments/<name>/scale`. */
-export interface Scale extends KubeObject {
-  apiVersion: 'autoscaling/v1'
-  kind: 'Scale'
-  spec: { replicas: number }
-  status: { replicas: number, selector?: string }
-}
-
-/** The Scale view of a Deployment or ReplicaSet. */
-export function toScale (obj: KubeObject): Scale {
-  const s = rec(obj.spec)
-  const sel = formatLabelSelector(s.selector)
-  const m = obj.metadata
-  return {
-    apiVersion: 'autoscaling/v1',
-    kind: 'Scale',
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      uid: m.uid,
-      resourceVersion: m.resourceVersion,
-      creationTimestamp: m.creationTimestamp
-    },
-    spec: { replicas: num(s.replicas) ?? 1 },
-    status: { replicas: num(rec(obj.status).replicas) ?? 0, ...(sel !== NONE ? { selector: sel } : {}) }
-  }
-}
-
-/**
- * Applies a Scale to its workload: a copy with `spec.replicas` replaced. A resourceVersion on the
- * Scale becomes the object's, so the following update keeps optimistic concurrency. Throws 400 on a
- * malformed Scale.
- */
-export function fromScale (obj: KubeObject, scale: unknown): KubeObject {
-  const sc = rec(scale)
-  const replicas = rec(sc.spec).replicas
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw badRequest(`Scale.spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
-  }
-  const out = structuredClone(obj)
-  ensureRec(out as Record<string, unknown>, 'spec').replicas = replicas
-  const rv = str(rec(sc.metadata).resourceVersion)
-  if (rv !== undefined && rv !== '') out.metadata.resourceVersion = rv
-  return out
-}
+import { cause, col, containersOf, formatMap, isRec, jsonEqual, num, rec, selectorCell, str } from './util.js'
 
 function images (obj: KubeObject): [string, string] {
   const cs = containersOf(rec(rec(obj.spec).template).spec)
@@ -63,7 +17,7 @@ export function validateWorkload (kind: string, obj: KubeObject, old: KubeObject
   else if (isEmptySelector(s.selector)) causes.push(cause('spec.selector', `Invalid value: empty selector is invalid for ${kind.toLowerCase()}`))
   const template = rec(s.template)
   const labels = rec(rec(template.metadata).labels) as Record<string, string>
-  if (isRec(s.selector) && !isEmptySelector(s.selector) && !selectorMatches(s.selector, labels)) {
+  if (isRec(s.selector) && !isEmptySelector(s.selector) && !matchesSelector(s.selector, labels)) {
     causes.push(cause('spec.template.metadata.labels', `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``))
   }
   causes.push(...validatePodSpec(template.spec, 'spec.template.spec'))
@@ -150,18 +104,18 @@ const n = (v: unknown): number => num(v) ?? 0
 
 export function deploymentCells (obj: KubeObject): unknown[] {
   const s = rec(obj.spec); const st = rec(obj.status)
-  return [`${n(st.readyReplicas)}/${num(s.replicas) ?? 1}`, n(st.updatedReplicas), n(st.availableReplicas), ...images(obj), formatLabelSelector(s.selector)]
+  return [`${n(st.readyReplicas)}/${num(s.replicas) ?? 1}`, n(st.updatedReplicas), n(st.availableReplicas), ...images(obj), selectorCell(s.selector)]
 }
 
 export function replicaSetCells (obj: KubeObject): unknown[] {
   const s = rec(obj.spec); const st = rec(obj.status)
-  return [num(s.replicas) ?? 1, n(st.replicas), n(st.readyReplicas), ...images(obj), formatLabelSelector(s.selector)]
+  return [num(s.replicas) ?? 1, n(st.replicas), n(st.readyReplicas), ...images(obj), selectorCell(s.selector)]
 }
 
 export function daemonSetCells (obj: KubeObject): unknown[] {
   const s = rec(obj.spec); const st = rec(obj.status)
   return [n(st.desiredNumberScheduled), n(st.currentNumberScheduled), n(st.numberReady), n(st.updatedNumberScheduled), n(st.numberAvailable),
-    formatMap(rec(rec(s.template).spec).nodeSelector), ...images(obj), formatLabelSelector(s.selector)]
+    formatMap(rec(rec(s.template).spec).nodeSelector), ...images(obj), selectorCell(s.selector)]
 }
 
 export function deploymentsResource (): ResourceDefinition {

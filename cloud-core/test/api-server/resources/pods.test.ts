@@ -1,7 +1,8 @@
 import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../../src/api-server/errors.js'
-import { applyBinding, defaultPullPolicy, podCells, podsResource, qosClass } from '../../../src/api-server/resources/pods.js'
+import { ApiError } from '@edgemesh/kube/machinery'
+import { applyBinding } from '@edgemesh/kube/server'
+import { defaultPullPolicy, podCells, podsResource, qosClass } from '../../../src/api-server/resources/pods.js'
 import { ctxWith, fakeServiceClient } from './fake-client.js'
 
 const pod = (spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject => ({

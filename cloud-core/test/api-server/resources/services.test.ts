@@ -1,6 +1,6 @@
 import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../../src/api-server/errors.js'
+import { ApiError } from '@edgemesh/kube/machinery'
 import { ServiceAllocator, parseCidr4, parsePortRange } from '../../../src/api-server/resources/service-allocator.js'
 import { servicesResource, serviceCells, formatServicePorts } from '../../../src/api-server/resources/services.js'
 import { ctxWith, fakeServiceClient, svc } from './fake-client.js'

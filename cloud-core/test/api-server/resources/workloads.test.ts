@@ -1,6 +1,7 @@
 import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { daemonSetCells, daemonSetsResource, deploymentCells, deploymentsResource, fromScale, replicaSetCells, replicaSetsResource, toScale } from '../../../src/api-server/resources/workloads.js'
+import { daemonSetCells, daemonSetsResource, deploymentCells, deploymentsResource, replicaSetCells, replicaSetsResource } from '../../../src/api-server/resources/workloads.js'
+import { fromScale, toScale } from '@edgemesh/kube/server'
 import { ctxWith, fakeServiceClient } from './fake-client.js'
 
 const deploy = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): KubeObject => ({

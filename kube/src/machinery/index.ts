@@ -1,0 +1,7 @@
+export * from './errors.js'
+export * from './kinds.js'
+export * from './object-meta.js'
+export * from './selectors.js'
+export * from './taints.js'
+export * from './types.js'
+export * from './values.js'
