@@ -1,17 +1,6 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApiError } from '@edgemesh/kube/machinery'
-import type { Verb } from '@edgemesh/kube/server'
-import type { RequestUser } from '@edgemesh/kube/machinery'
-
-export interface RequestAttributes {
-  verb: Verb
-  group: string
-  resource: string
-  subresource?: string
-  namespace?: string
-  /** From the URL, or from the body for create. */
-  name?: string
-}
+import { ApiError, type RequestUser } from '@edgemesh/kube/machinery'
+import type { RequestAttributes, RequestAuthorizer, Verb } from '@edgemesh/kube/server'
 
 /** What the node rules need to know about stored objects (a pod's node). */
 export interface AuthorizerComponents {
@@ -31,7 +20,7 @@ const NODE_PREFIX = 'system:node:'
  * user system:node:<name>) read core resources and write only what belongs to them; the mesh
  * agent (system:edgemesh) reads what service discovery and its DNS need. Everything else is 403.
  */
-export class Authorizer {
+export class Authorizer implements RequestAuthorizer {
   private readonly getPod?: AuthorizerComponents['getPod']
 
   constructor (components: AuthorizerComponents = {}) {

@@ -1,9 +1,7 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js'
-import { timestamp, DEPLOYMENTS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet, matchesSelector, formatLabelSelector } from '@edgemesh/kube/machinery'
-import type { ObjectClient } from '@edgemesh/kube/machinery'
-import { ReconcileLoop, ignoreNotFound } from '@edgemesh/kube/client'
-import type { Informer, InformerFactory } from '@edgemesh/kube/client'
+import { timestamp, DEPLOYMENTS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet, matchesSelector, formatLabelSelector, type ObjectClient } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
 import { podTemplateHash, templatesEqual } from './pod-template-hash.js'
 import { maxScaleDown, newReplicaSetReplicas, resolveFenceposts } from './rollout-math.js'
 

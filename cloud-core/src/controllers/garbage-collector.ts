@@ -1,7 +1,6 @@
 import { hasCode, parseApiVersion, type KubeObject, type Logger, type OwnerReference } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition, ResourceRef } from '@edgemesh/kube/machinery'
 import { ReconcileLoop, byOwnerUid, type Informer, type InformerFactory, ignoreNotFound } from '@edgemesh/kube/client'
-import { inNamespace, keyOf, splitKey } from '@edgemesh/kube/machinery'
+import { inNamespace, keyOf, splitKey, type ObjectClient, type ResourceDefinition, type ResourceRef } from '@edgemesh/kube/machinery'
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion'
 export const ORPHAN_FINALIZER = 'orphan'

@@ -1,8 +1,6 @@
 import type { Logger } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition, ResourceRef } from '@edgemesh/kube/machinery'
-import { ReconcileLoop, ignoreNotFound } from '@edgemesh/kube/client'
-import type { Informer, InformerFactory } from '@edgemesh/kube/client'
-import { NAMESPACES, type Namespace } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
+import { NAMESPACES, type Namespace, type ObjectClient, type ResourceDefinition, type ResourceRef } from '@edgemesh/kube/machinery'
 
 export const NAMESPACE_FINALIZER = 'kubernetes'
 

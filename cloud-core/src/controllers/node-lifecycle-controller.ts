@@ -1,7 +1,6 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js'
-import { timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod } from '@edgemesh/kube/machinery'
-import type { ObjectClient } from '@edgemesh/kube/machinery'
+import { timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, type ObjectClient } from '@edgemesh/kube/machinery'
 import { ReconcileLoop, byNodeName, type Informer, type InformerFactory, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
 import { isPodReady } from './pod-util.js'
 

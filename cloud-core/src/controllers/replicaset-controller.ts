@@ -1,9 +1,7 @@
 import type { Logger } from '@edgemesh/common'
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js'
-import type { ObjectClient } from '@edgemesh/kube/machinery'
-import { ReconcileLoop, ignoreNotFound } from '@edgemesh/kube/client'
-import type { Informer, InformerFactory } from '@edgemesh/kube/client'
-import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
+import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector, type ObjectClient } from '@edgemesh/kube/machinery'
 import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
 
 export interface ReplicaSetControllerInit {

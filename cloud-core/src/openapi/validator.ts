@@ -1,6 +1,5 @@
 import { QUANTITY_PATTERN, type GroupVersionKind } from '@edgemesh/common'
-import { isPlainObject } from '@edgemesh/kube/machinery'
-import type { FieldCause, SchemaValidationResult, SchemaValidator } from '@edgemesh/kube/machinery'
+import { isPlainObject, type FieldCause, type SchemaValidationResult, type SchemaValidator } from '@edgemesh/kube/machinery'
 import { componentRef, type JSONSchema } from './schema-types.js'
 import type { SchemaIndex } from './schema-index.js'
 

@@ -1,6 +1,5 @@
 import { EdgeMeshError } from '@edgemesh/common'
-import { ApiError } from '@edgemesh/kube/machinery'
-import type { ApiReason } from '@edgemesh/kube/machinery'
+import { ApiError, type ApiReason } from '@edgemesh/kube/machinery'
 
 export type PatchErrorCode = 'PATCH_INVALID' | 'PATCH_TEST_FAILED' | 'PATCH_UNSUPPORTED_MEDIA_TYPE' | 'PATCH_APPLY_CONFLICT'
 

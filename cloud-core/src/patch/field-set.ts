@@ -1,8 +1,7 @@
 import type { GroupVersionKind } from '@edgemesh/common'
 import type { PatchSchema } from '@edgemesh/kube/machinery'
 import { invalidPatch } from './errors.js'
-import { deepEqual, isObject } from './json-value.js'
-import type { JsonObject, JsonValue } from './json-value.js'
+import { deepEqual, isObject, type JsonObject, type JsonValue } from './json-value.js'
 
 /**
  * Field paths and sets in the managedFields `FieldsV1` vocabulary: `f:<name>` a member,

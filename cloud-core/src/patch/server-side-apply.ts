@@ -1,12 +1,8 @@
 import { apiVersionOf, type GroupVersionKind } from '@edgemesh/common'
-import { timestamp } from '@edgemesh/kube/machinery'
-import type { PatchSchema } from '@edgemesh/kube/machinery'
-import { ApplyConflictError, invalidPatch } from './errors.js'
-import type { FieldConflict } from './errors.js'
-import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt } from './field-set.js'
-import type { FieldPath, FieldSet, FieldsV1 } from './field-set.js'
-import { clone, deepEqual, isObject, put } from './json-value.js'
-import type { JsonObject, JsonValue } from './json-value.js'
+import { timestamp, type PatchSchema } from '@edgemesh/kube/machinery'
+import { ApplyConflictError, invalidPatch, type FieldConflict } from './errors.js'
+import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt, type FieldPath, type FieldSet, type FieldsV1 } from './field-set.js'
+import { clone, deepEqual, isObject, put, type JsonObject, type JsonValue } from './json-value.js'
 
 /**
  * Server-side apply and field ownership (`metadata.managedFields`), modelled on the

@@ -1,8 +1,7 @@
 import type { GroupVersionKind } from '@edgemesh/common'
 import type { PatchMeta, PatchSchema } from '@edgemesh/kube/machinery'
 import { invalidPatch } from './errors.js'
-import { clone, isObject, kindOf, put } from './json-value.js'
-import type { JsonObject, JsonValue } from './json-value.js'
+import { clone, isObject, kindOf, put, type JsonObject, type JsonValue } from './json-value.js'
 
 /**
  * Kubernetes strategic merge patch (`application/strategic-merge-patch+json`), following the

@@ -1,6 +1,5 @@
-import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration, Container } from 'kubernetes-types/core/v1.js'
-import { toleratesTaint, untoleratedTaint } from '@edgemesh/kube/machinery'
-import type { Node, Pod } from '@edgemesh/kube/machinery'
+import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Container } from 'kubernetes-types/core/v1.js'
+import { toleratesTaint, untoleratedTaint, type Node, type Pod } from '@edgemesh/kube/machinery'
 import { bytes, cpuMillis } from './quantity.js'
 
 /** Why a node was filtered out; the text is what goes into FailedScheduling, grouped and counted. */

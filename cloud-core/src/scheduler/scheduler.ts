@@ -1,7 +1,6 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { PodCondition } from 'kubernetes-types/core/v1.js'
-import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod } from '@edgemesh/kube/machinery'
-import type { ObjectClient } from '@edgemesh/kube/machinery'
+import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod, type ObjectClient } from '@edgemesh/kube/machinery'
 import { ReconcileLoop, EventRecorder, byNodeName, type InformerFactory, type Informer, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
 import { isPodActive } from '../controllers/pod-util.js'
 import { failedSchedulingMessage, filterNode, leastAllocatedScore, podRequests, scoringRequests, type Resources } from './predicates.js'

@@ -1,8 +1,7 @@
 import type { Logger } from '@edgemesh/common'
 import { etcdStore } from './etcd-store.js'
-import { sqliteStore } from '@edgemesh/kube/storage'
+import { sqliteStore, type Store } from '@edgemesh/kube/storage'
 import type { StoreConfig } from './store-config.js'
-import type { Store } from '@edgemesh/kube/storage'
 
 export * from '@edgemesh/kube/storage'
 export * from '@edgemesh/kube/storage'

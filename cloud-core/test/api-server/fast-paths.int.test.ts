@@ -1,8 +1,7 @@
 import type { KubeObject, WatchEvent } from '@edgemesh/common'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError } from '@edgemesh/kube/machinery'
+import { ApiError, type ResourceDefinition } from '@edgemesh/kube/machinery'
 import type { StorageWatchOpts } from '@edgemesh/kube/server'
-import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { testCore, type TestCore } from './helpers/core.js'
 import { cm, CM, NS } from './helpers/defs.js'
 

@@ -5,10 +5,9 @@ import { silentLogger, sleep, type KubeObject, type Logger } from '@edgemesh/com
 import { createApiCore, type ApiCore } from '../../src/api-server/api-core.js'
 import { fallbackPatcher } from '@edgemesh/kube/server'
 import { builtinResources } from '../../src/api-server/resources/index.js'
-import type { ObjectClient } from '@edgemesh/kube/machinery'
 import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { createControllerManager, type ControllerManager, type ControllerManagerOptions } from '../../src/controllers/index.js'
-import { NODES, PODS, inNamespace, type Node, type Pod } from '@edgemesh/kube/machinery'
+import { NODES, PODS, inNamespace, type Node, type Pod, type ObjectClient } from '@edgemesh/kube/machinery'
 
 export interface Cluster {
   core: ApiCore

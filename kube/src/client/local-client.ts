@@ -1,6 +1,6 @@
 import type { GroupVersionKind, KubeList, KubeObject, WatchEvent } from '@edgemesh/common'
 import { ApiError } from '../machinery/errors.js'
-import type { FieldValidation, RestStorage } from '../server/rest-storage.js'
+import type { FieldValidation, ResourceBackend } from '../server/backend.js'
 import type { DeleteOpts, ListOpts, ObjectClient, PatchType, RequestUser, ResourceDefinition, ResourceRef, ResourceRegistry, WatchOpts } from '../machinery/types.js'
 
 export interface LocalClientInit {
@@ -12,7 +12,7 @@ export interface LocalClientInit {
 
 export interface LocalClientComponents {
   registry: ResourceRegistry
-  storage: RestStorage
+  storage: ResourceBackend
 }
 
 /**
@@ -23,7 +23,7 @@ export interface LocalClientComponents {
  */
 export class LocalClient implements ObjectClient {
   private readonly registry: ResourceRegistry
-  private readonly storage: RestStorage
+  private readonly storage: ResourceBackend
   private readonly user: RequestUser
   private readonly fieldValidation: FieldValidation
 

@@ -1,3 +1,4 @@
+export * from './continue-token.js'
 export * from './errors.js'
 export * from './kinds.js'
 export * from './object-meta.js'

@@ -8,32 +8,9 @@ import { fallbackPatcher, type Patcher } from './patcher.js'
 import { fromScale, toScale } from './subresources.js'
 import { combine, fieldMatcher, labelMatcher, type Matcher } from '../machinery/selectors.js'
 import { WatchFeed, type FeedSink } from './watch-feed.js'
+import { decodeContinue, encodeContinue } from '../machinery/continue-token.js'
+import type { DeleteResult, PatchOptions, ResourceBackend, StorageWatchOpts, WriteOptions } from './backend.js'
 import type { DeleteOpts, FieldCause, ListOpts, ObjectClient, PatchSchema, PatchType, RequestUser, ResourceDefinition, SchemaValidator, StrategyContext } from '../machinery/types.js'
-
-export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
-
-/** Per-request options shared by every write. */
-export interface WriteOptions {
-  /** Who is writing; strategies may look at it. */
-  user?: RequestUser
-  /** Validate and default, but do not persist. @default false */
-  dryRun?: boolean
-  fieldManager?: string
-  /** What to do with fields the schema does not know. @default 'Strict' */
-  fieldValidation?: FieldValidation
-  /** Receives warnings (fieldValidation=Warn) for the HTTP `Warning` header. */
-  warnings?: string[]
-  /**
-   * The body is the caller's to give away (freshly decoded from a request), so create/update may
-   * modify it instead of working on a copy. @default false
-   */
-  bodyOwned?: boolean
-}
-
-export interface PatchOptions extends WriteOptions {
-  subresource?: 'status'
-  force?: boolean
-}
 
 /**
  * Records field ownership for an ordinary write (the patch module's updateManagedFields fits):
@@ -46,20 +23,6 @@ interface InternalUpdateOptions extends PatchOptions {
   applied?: boolean
   /** Ownership is recorded against this subresource (scale writes go through the main object). */
   trackAs?: string
-}
-
-export interface StorageWatchOpts {
-  labelSelector?: string
-  fieldSelector?: string
-  resourceVersion?: string
-  allowWatchBookmarks?: boolean
-  signal: AbortSignal
-  /**
-   * The caller only reads event objects (the HTTP handler serialises them), so they may be the same
-   * objects every other such watcher of the resource gets: one decode per store event instead of one
-   * per watcher. Such objects must never be mutated. @default false (each watcher decodes its own)
-   */
-  shared?: boolean
 }
 
 export interface RestStorageInit {
@@ -101,9 +64,7 @@ export interface RestStorageComponents {
   trackFields?: FieldTracker
 }
 
-export interface DeleteResult { object: KubeObject, deleted: boolean }
 
-interface ContinueToken { rev: number, start: string }
 
 const NAMESPACE_PREFIX = '/registry/core/namespaces/'
 const MAX_RETRIES = 8
@@ -122,20 +83,6 @@ export function objectKey (def: ResourceDefinition, namespace: string | undefine
   return def.namespaced ? `${resourcePrefix(def)}${namespace ?? ''}/${name}` : `${resourcePrefix(def)}${name}`
 }
 
-function encodeContinue (t: ContinueToken): string {
-  return Buffer.from(JSON.stringify(t)).toString('base64url')
-}
-
-function decodeContinue (s: string): ContinueToken {
-  try {
-    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown
-    if (isPlainObject(t) && Number.isSafeInteger(t.rev) && typeof t.start === 'string') return { rev: t.rev as number, start: t.start }
-  } catch {
-    // fall through: any undecodable token is the client's error
-  }
-  throw badRequest('invalid continue token')
-}
-
 const expired = (message: string): ApiError => new ApiError('Expired', message)
 const gvkOf = (def: ResourceDefinition): { group: string, version: string, kind: string } => ({ group: def.group, version: def.version, kind: def.kind })
 
@@ -144,7 +91,7 @@ const gvkOf = (def: ResourceDefinition): { group: string, version: string, kind:
  * name generation, namespaces, finalizers, status subresource, selectors, pagination and watch.
  * The HTTP handlers and the in-process client both go through here, so both get the same rules.
  */
-export class RestStorage {
+export class RestStorage implements ResourceBackend {
   readonly store: Store
   private readonly log: Logger
   private readonly validator?: SchemaValidator

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { silentLogger } from '@edgemesh/common'
+import { eventually as waitFor, silentLogger } from '@edgemesh/common'
 import { ReconcileLoop } from '../../src/client/reconcile-loop.js'
 import { InformerFactory } from '../../src/client/informer.js'
 import type { ObjectClient } from '../../src/machinery/types.js'
-import { waitFor } from '../../../cloud-core/test/controllers/helpers.js'
 
 class RecordingLoop extends ReconcileLoop {
   readonly seen: string[] = []

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ERROR_CATALOGUE } from '../../../cloud-core/src/store/index.js'
+import { ERROR_CATALOGUE } from '../../src/storage/index.js'
 
 const srcDir = fileURLToPath(new URL('../../src/store/', import.meta.url))
 const docs = readFileSync(fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)), 'utf8')

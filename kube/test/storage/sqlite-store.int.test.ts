@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { hasCode } from '@edgemesh/common'
-import { sqliteStore, type SqliteStoreInit, type Store } from '../../../cloud-core/src/store/index.js'
+import { sqliteStore, type SqliteStoreInit, type Store } from '../../src/storage/index.js'
 import { nextWithin, runStoreSuite, take } from './store-suite.js'
 
 const root = mkdtempSync(join(tmpdir(), 'edgemesh-sqlite-store-'))

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { hasCode } from '@edgemesh/common'
-import type { Store, StoreEvent } from '../../../cloud-core/src/store/index.js'
+import type { Store, StoreEvent } from '../../src/storage/index.js'
 
 export interface StoreSuiteOptions {
   /** Parallel writers in the optimistic-concurrency test. @default 200 */

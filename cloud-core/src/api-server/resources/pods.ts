@@ -1,5 +1,4 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApiError, badRequest } from '@edgemesh/kube/machinery'
 import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { NONE, arr, cause, col, containersOf, ensureRec, num, rec, str, DNS1123_LABEL } from './util.js'
 

@@ -1,6 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import { invalid } from '@edgemesh/kube/machinery'
-import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
+import { invalid, type FieldCause, type ResourceDefinition } from '@edgemesh/kube/machinery'
 import { ServiceAllocator, type ServiceAllocatorInit } from './service-allocator.js'
 import { NONE, arr, cause, col, formatMap, num, rec, str, DNS1123_LABEL } from './util.js'
 

@@ -1,6 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import { formatLabelSelector, rec, arr, type Rec, isPlainObject } from '@edgemesh/kube/machinery'
-import type { FieldCause } from '@edgemesh/kube/machinery'
+import { arr, formatLabelSelector, rec, type FieldCause, type Rec } from '@edgemesh/kube/machinery'
 
 // One definition each, shared with the generic storage.
 export { isPlainObject as isRec, jsonEqual, DNS1123_LABEL, DNS1123_SUBDOMAIN } from '@edgemesh/kube/machinery'

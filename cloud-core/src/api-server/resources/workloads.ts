@@ -1,8 +1,7 @@
 import type { KubeObject } from '@edgemesh/common'
-import { badRequest, isEmptySelector, matchesSelector } from '@edgemesh/kube/machinery'
-import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
+import { isEmptySelector, matchesSelector, type FieldCause, type ResourceDefinition } from '@edgemesh/kube/machinery'
 import { defaultPodSpec, validatePodSpec } from './pods.js'
-import { cause, col, containersOf, formatMap, isRec, jsonEqual, num, rec, selectorCell, str } from './util.js'
+import { cause, col, containersOf, ensureRec, formatMap, isRec, jsonEqual, num, rec, selectorCell, str } from './util.js'
 
 function images (obj: KubeObject): [string, string] {
   const cs = containersOf(rec(rec(obj.spec).template).spec)

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '@edgemesh/common'
-import type { Authorizer } from '../../../../cloud-core/src/api-server/authz.js'
+import type { Verb } from '../router.js'
 import type { ApiMetrics } from '../metrics.js'
 import type { DefaultResourceRegistry } from '../registry.js'
-import type { RestStorage } from '../rest-storage.js'
+import type { ResourceBackend } from '../backend.js'
 import type { RequestUser } from '../../machinery/types.js'
 
 /** Everything a handler needs for one request. */
@@ -13,8 +13,8 @@ export interface RequestContext {
   query: URLSearchParams
   user: RequestUser
   registry: DefaultResourceRegistry
-  storage: RestStorage
-  authz: Authorizer
+  storage: ResourceBackend
+  authz: RequestAuthorizer
   metrics: ApiMetrics
   log: Logger
   bodyLimit: number
@@ -24,4 +24,20 @@ export interface RequestContext {
   maxWatchSeconds: number
   /** Set by handlers for metrics labels. */
   labels: { verb: string, resource: string }
+}
+
+/** What a request asks to do, as an authorizer sees it. */
+export interface RequestAttributes {
+  verb: Verb
+  group: string
+  resource: string
+  subresource?: string
+  namespace?: string
+  /** From the URL, or from the body for create. */
+  name?: string
+}
+
+/** Decides whether `user` may do what a request asks: resolves when allowed, throws a Forbidden ApiError otherwise. */
+export interface RequestAuthorizer {
+  authorize: (user: RequestUser, attributes: RequestAttributes) => Promise<void>
 }
