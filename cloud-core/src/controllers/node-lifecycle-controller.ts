@@ -1,8 +1,7 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js'
-import { timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, type ObjectClient } from '@edgemesh/kube/machinery'
+import { timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, type ObjectClient, isPodReady } from '@edgemesh/kube/machinery'
 import { ReconcileLoop, byNodeName, type Informer, type InformerFactory, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
-import { isPodReady } from './pod-util.js'
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable'
 export const EDGE_ROLE_LABEL = 'node-role.kubernetes.io/edge'

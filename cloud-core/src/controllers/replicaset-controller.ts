@@ -1,8 +1,7 @@
 import type { Logger } from '@edgemesh/common'
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js'
 import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
-import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector, type ObjectClient } from '@edgemesh/kube/machinery'
-import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
+import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector, type ObjectClient, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
 
 export interface ReplicaSetControllerInit {
   /** @default 2 */

@@ -1,8 +1,7 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { PodCondition } from 'kubernetes-types/core/v1.js'
-import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod, type ObjectClient } from '@edgemesh/kube/machinery'
+import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod, type ObjectClient, isPodActive } from '@edgemesh/kube/machinery'
 import { ReconcileLoop, EventRecorder, byNodeName, type InformerFactory, type Informer, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
-import { isPodActive } from '../controllers/pod-util.js'
 import { failedSchedulingMessage, filterNode, leastAllocatedScore, podRequests, scoringRequests, type Resources } from './predicates.js'
 
 export interface SchedulerInit {

@@ -1,4 +1,4 @@
-import type { Pod } from '@edgemesh/kube/machinery'
+import type { Pod } from './kinds.js'
 
 /** Ready per the PodReady condition. */
 export function isPodReady (pod: Pod): boolean {
