@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { matchesMap, matchesSelector, formatLabelSelector } from '../../src/machinery/selectors.js'
+import { formatLabelSelector, isEmptySelector, labelMatcher, matchesMap, matchesSelector } from '../../src/machinery/selectors.js'
 
 describe('label selectors', () => {
   it('matches matchLabels and every expression operator', () => {
@@ -18,6 +19,33 @@ describe('label selectors', () => {
   it('matches everything with an empty selector and nothing without one', () => {
     expect(matchesSelector({}, { a: 'b' })).toBe(true)
     expect(matchesSelector(undefined, { a: 'b' })).toBe(false)
+    expect(matchesSelector(null, { a: 'b' })).toBe(false)
+    expect(matchesSelector({ matchLabels: {}, matchExpressions: [] }, undefined)).toBe(true)
+    expect(isEmptySelector({})).toBe(true)
+    expect(isEmptySelector({ matchExpressions: [{ key: 'a', operator: 'Exists' }] })).toBe(false)
+  })
+  it('matches nothing for an unknown operator and never throws on odd shapes', () => {
+    expect(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] }, { a: '2' })).toBe(false)
+    expect(matchesSelector({ matchLabels: 'x', matchExpressions: 7 }, { a: '1' })).toBe(true)
+    expect(matchesSelector({ matchExpressions: [null, 'x'] }, {})).toBe(false)
+    expect(formatLabelSelector(undefined)).toBe('')
+    expect(formatLabelSelector({})).toBe('')
+  })
+  it('agrees with the string form: format, then parse and match, gives the same answer', () => {
+    const key = fc.constantFrom('app', 'tier', 'example.com/team')
+    const value = fc.constantFrom('a', 'b', 'c')
+    const expr = fc.oneof(
+      fc.record({ key, operator: fc.constantFrom('In', 'NotIn'), values: fc.array(value, { minLength: 1, maxLength: 3 }) }),
+      fc.record({ key, operator: fc.constantFrom('Exists', 'DoesNotExist') })
+    )
+    const selector = fc.record({ matchLabels: fc.dictionary(key, value, { maxKeys: 2 }), matchExpressions: fc.array(expr, { maxLength: 3 }) })
+    const labels = fc.dictionary(key, value, { maxKeys: 3 })
+    fc.assert(fc.property(selector, labels, (sel, l) => {
+      const text = formatLabelSelector(sel)
+      const fromText = labelMatcher(text)
+      const viaText = fromText === undefined ? true : fromText({ metadata: { labels: l } })
+      expect(viaText).toBe(matchesSelector(sel, l))
+    }), { numRuns: 500 })
   })
   it('matches a service-style map selector', () => {
     expect(matchesMap({ app: 'web' }, { app: 'web', x: 'y' })).toBe(true)
