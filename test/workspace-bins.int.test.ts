@@ -51,7 +51,6 @@ describe('module graph of a binary', () => {
     const out = join(dir, `loaded-${++runs}.txt`)
     const hook = join(dir, `record-${runs}.mjs`)
     await writeFile(hook, `import { registerHooks } from 'node:module'
-import { appendFileSync } from 'node:fs'
 registerHooks({ load (url, context, next) { appendFileSync(${JSON.stringify(out)}, url + '\\n'); return next(url, context) } })
 `)
     await run(process.execPath, ['--import', pathToFileURL(hook).href, join(ROOT, entry), '--help'], { cwd: ROOT, timeout: 30_000 }).catch(() => undefined)

@@ -4,6 +4,7 @@ export { createCloudCore, ensurePki, adminKubeconfig, cloudCorePaths, SYSTEM_NAM
 export { cloudCoreConfigSchema, resolveCloudCoreConfig, loadCloudCoreConfig, defaultDataDir, parseDuration, type CloudCoreConfig, type CloudCoreConfigInput } from './config.js'
 export * from './api-server/resources/index.js'
 export * from '@edgemesh/kube/server'
+export * from '@edgemesh/kube/server'
 export { shippedCrds } from './api-server/resources/shipped-crds.js'
 export type * from '@edgemesh/kube/machinery'
 export { ApiError, API_REASONS, notFound, alreadyExists, conflict, invalid, badRequest, type ApiReason, type StatusDetails } from '@edgemesh/kube/machinery'

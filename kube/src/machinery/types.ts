@@ -35,7 +35,8 @@ export interface FieldCause {
   reason?: string
 }
 
-export interface ResourceDefinition {
+/** What a server needs to serve and print a resource: names, scope, verbs, Table printers, field selectors. */
+export interface ResourceInfo {
   group: string
   version: string
   /** Plural, lower-case: 'deployments'. */
@@ -56,6 +57,10 @@ export interface ResourceDefinition {
   fieldSelectors?: Record<string, (obj: KubeObject) => string | undefined>
   /** Whether spec changes bump metadata.generation (true for workloads). */
   hasGeneration?: boolean
+}
+
+/** How writes of a resource are prepared and checked (defaults, allocation, validation, release on delete). */
+export interface WriteStrategy {
   /** Defaults and server-set fields on create (e.g. ClusterIP allocation). May throw ApiError. */
   prepareForCreate?: (obj: KubeObject, ctx: StrategyContext) => Promise<void> | void
   /** On update: `obj` is the new object, `old` the stored one. Status endpoint updates go through prepareForStatusUpdate. */
@@ -66,6 +71,9 @@ export interface ResourceDefinition {
   /** Release resources on delete (e.g. ClusterIP, NodePort). */
   afterDelete?: (obj: KubeObject, ctx: StrategyContext) => Promise<void> | void
 }
+
+/** A served resource: its info plus, where the server accepts writes, its strategy. */
+export interface ResourceDefinition extends ResourceInfo, WriteStrategy {}
 
 export interface ListOpts {
   labelSelector?: string

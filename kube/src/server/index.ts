@@ -1,5 +1,6 @@
 export * from './api-server.js'
 export * from './backend.js'
+export * from './builtin/index.js'
 export * from './decode-cache.js'
 export * from './handlers/context.js'
 export * from './handlers/discovery.js'

@@ -34,8 +34,7 @@ export function builtinResources (init: BuiltinResourcesInit = {}): ResourceDefi
   ]
 }
 
-export { defaultPodSpec, defaultPullPolicy, podCells, podStatusReason } from './pods.js'
+export { defaultPodSpec, defaultPullPolicy } from './pods.js'
 export { crdToResourceDefinitions, evalJsonPath, validateCrd } from './crds.js'
 export { ServiceAllocator, parseCidr4, parsePortRange, formatIPv4, parseIPv4, type ServiceAllocatorInit } from './service-allocator.js'
-export { formatServicePorts } from './services.js'
 export { mergeStringData } from './core-misc.js'

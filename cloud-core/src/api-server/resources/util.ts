@@ -1,5 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import { arr, formatLabelSelector, rec, type FieldCause, type Rec } from '@edgemesh/kube/machinery'
+import { rec, type FieldCause, type Rec } from '@edgemesh/kube/machinery'
 
 // One definition each, shared with the generic storage.
 export { isPlainObject as isRec, jsonEqual, DNS1123_LABEL, DNS1123_SUBDOMAIN } from '@edgemesh/kube/machinery'
@@ -14,31 +14,9 @@ export function status (obj: KubeObject): Rec {
   return rec(obj.status)
 }
 
-export const NONE = '<none>'
-
-/** A LabelSelector as a Table cell: its string form, or <none>. */
-export function selectorCell (sel: unknown): string {
-  const s = formatLabelSelector(sel)
-  return s === '' ? NONE : s
-}
-
-
-export function formatMap (m: unknown): string {
-  const entries = Object.entries(rec(m))
-  return entries.length === 0 ? NONE : entries.map(([k, v]) => `${k}=${String(v)}`).join(',')
-}
-
-
-
-export function containersOf (podSpec: unknown): Rec[] {
-  return arr(rec(podSpec).containers).map(rec)
-}
+// The printers' cell helpers live with the printers (kube's built-in kinds).
+export { NONE, col, containersOf, formatMap, selectorCell } from '@edgemesh/kube/server'
 
 export function cause (field: string, message: string, reason = 'FieldValueInvalid'): FieldCause {
   return { field, message, reason }
-}
-
-/** Column helpers: a string column, `priority` 1 for -o wide. */
-export function col (name: string, description: string, priority = 0, type: 'string' | 'integer' | 'date' = 'string'): { name: string, type: 'string' | 'integer' | 'date', format: string, description: string, priority: number } {
-  return { name, type, format: '', description, priority }
 }
