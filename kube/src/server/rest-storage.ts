@@ -64,8 +64,6 @@ export interface RestStorageComponents {
   trackFields?: FieldTracker
 }
 
-
-
 const NAMESPACE_PREFIX = '/registry/core/namespaces/'
 const MAX_RETRIES = 8
 
