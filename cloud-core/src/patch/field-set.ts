@@ -1,7 +1,6 @@
 import type { GroupVersionKind } from '@edgemesh/common'
 import type { PatchSchema } from '@edgemesh/kube/machinery'
-import { invalidPatch } from './errors.js'
-import { deepEqual, isObject, type JsonObject, type JsonValue } from './json-value.js'
+import { invalidPatch, deepEqual, isObject, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
 
 /**
  * Field paths and sets in the managedFields `FieldsV1` vocabulary: `f:<name>` a member,

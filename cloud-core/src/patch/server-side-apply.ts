@@ -1,8 +1,7 @@
 import { apiVersionOf, type GroupVersionKind } from '@edgemesh/common'
 import { timestamp, type PatchSchema } from '@edgemesh/kube/machinery'
-import { ApplyConflictError, invalidPatch, type FieldConflict } from './errors.js'
+import { ApplyConflictError, invalidPatch, type FieldConflict, clone, deepEqual, isObject, put, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
 import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt, type FieldPath, type FieldSet, type FieldsV1 } from './field-set.js'
-import { clone, deepEqual, isObject, put, type JsonObject, type JsonValue } from './json-value.js'
 
 /**
  * Server-side apply and field ownership (`metadata.managedFields`), modelled on the

@@ -1,7 +1,6 @@
 import type { GroupVersionKind } from '@edgemesh/common'
 import type { PatchMeta, PatchSchema } from '@edgemesh/kube/machinery'
-import { invalidPatch } from './errors.js'
-import { clone, isObject, kindOf, put, type JsonObject, type JsonValue } from './json-value.js'
+import { invalidPatch, clone, isObject, kindOf, put, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
 
 /**
  * Kubernetes strategic merge patch (`application/strategic-merge-patch+json`), following the

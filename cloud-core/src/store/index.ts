@@ -3,12 +3,10 @@ import { etcdStore } from './etcd-store.js'
 import { sqliteStore, type Store } from '@edgemesh/kube/storage'
 import type { StoreConfig } from './store-config.js'
 
-export * from '@edgemesh/kube/storage'
-export * from '@edgemesh/kube/storage'
-export * from '@edgemesh/kube/storage'
+// The cloud's store backends: etcd here, SQLite from @edgemesh/kube/storage (which also holds the
+// Store contract, its errors and the watch queue).
 export * from './etcd-store.js'
 export * from './store-config.js'
-export { WatchQueue, type WatchQueueInit } from '@edgemesh/kube/storage'
 
 export interface StoreComponents {
   /** @default silent */

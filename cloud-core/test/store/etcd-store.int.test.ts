@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { etcdStore, type Store } from '../../src/store/index.js'
+import type { Store } from '@edgemesh/kube/storage'
+import { etcdStore } from '../../src/store/index.js'
 import { etcdAvailable, ETCD_BIN, startEtcd, type EtcdServer } from './etcd-server.js'
 import { runStoreSuite, take } from '@edgemesh/kube/testing'
 

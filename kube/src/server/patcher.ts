@@ -1,7 +1,7 @@
-import jsonpatch from 'fast-json-patch'
-import type { Operation } from 'fast-json-patch'
 import type { GroupVersionKind, KubeObject } from '@edgemesh/common'
-import { ApiError, badRequest } from '../machinery/errors.js'
+import { badRequest } from '../machinery/errors.js'
+import { applyJsonPatch } from './patch/json-patch.js'
+import { applyMergePatch } from './patch/merge-patch.js'
 import { isPlainObject } from '../machinery/object-meta.js'
 import type { PatchSchema, PatchType } from '../machinery/types.js'
 
@@ -13,38 +13,20 @@ export interface PatchContext {
 }
 
 /**
- * Applies one patch to the stored object and returns the new object. The real implementation
- * (strategic merge, server-side apply) lives in cloud-core/src/patch and is injected; the fallback
- * below only knows JSON patch and merge patch.
+ * Applies one patch to the stored object and returns the new object. Strategic merge and server-side
+ * apply (cloud-core/src/patch) are injected; the fallback below knows JSON patch and merge patch.
  */
 export type Patcher = (type: PatchType, original: KubeObject, patch: unknown, ctx: PatchContext) => KubeObject | Promise<KubeObject>
 
-/** RFC 7386 merge patch. */
-export function mergePatch (target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return patch
-  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {}
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k]
-    else out[k] = mergePatch(out[k], v)
-  }
-  return out
-}
-
-/** JSON patch + merge patch; strategic and apply degrade to merge (lists are replaced wholesale). */
+/**
+ * JSON patch and merge patch with the same engine and caps (operation count, copied bytes) as every
+ * other patch path; strategic and apply degrade to merge (lists are replaced wholesale). Failures are
+ * PatchErrors, which know their Status.
+ */
 export const fallbackPatcher: Patcher = (type, original, patch) => {
-  if (type === 'json') {
-    if (!Array.isArray(patch)) throw badRequest('json patch must be an array of operations')
-    try {
-      const res = jsonpatch.applyPatch(structuredClone(original), patch as Operation[], true, false)
-      return res.newDocument
-    } catch (err) {
-      const name = (err as { name?: string }).name
-      if (name === 'TEST_OPERATION_FAILED') throw new ApiError('Invalid', 'the server rejected our request due to an error in our request: test operation failed')
-      throw badRequest(`the server rejected our request due to an error in our request: ${(err as Error).message.split('\n')[0] ?? 'bad patch'}`)
-    }
-  }
+  if (type === 'json') return applyJsonPatch<KubeObject>(original, patch)
   if (!isPlainObject(patch)) throw badRequest('patch body must be a JSON object')
-  const merged = mergePatch(original, patch)
+  const merged = applyMergePatch<unknown>(original, patch)
   if (!isPlainObject(merged) || !isPlainObject(merged.metadata)) throw badRequest('patch removed metadata')
   return merged as KubeObject
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { applyJsonPatch, parsePointer } from '../../src/patch/json-patch.js'
-import { PatchError } from '../../src/patch/errors.js'
+import { applyJsonPatch, parsePointer } from '../../../src/server/patch/json-patch.js'
+import { PatchError } from '../../../src/server/patch/errors.js'
 
 function errorOf (fn: () => unknown): PatchError {
   try { fn() } catch (err) { if (err instanceof PatchError) return err; throw err }

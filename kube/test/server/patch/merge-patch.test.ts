@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyMergePatch } from '../../src/patch/merge-patch.js'
+import { applyMergePatch } from '../../../src/server/patch/merge-patch.js'
 
 describe('applyMergePatch', () => {
   it('merges objects recursively and deletes members set to null', () => {
