@@ -23,9 +23,9 @@ const KUBE_MSG = '@edgemesh/kube depends on @edgemesh/common only'
 const dependencyRules = [
   restrict(['common/**/*.ts'], except('common'), '@edgemesh/common depends on no other workspace package'),
   restrict(['kube/**/*.ts'], except('common', 'kube'), KUBE_MSG),
-  restrict(['kube/src/machinery/**/*.ts'], [...except('common', 'kube'), '../client/*', '../storage/*', '../server/*', '@edgemesh/kube/*'], 'kube/machinery is the bottom layer of kube: types, errors, selectors'),
-  restrict(['kube/src/storage/**/*.ts'], [...except('common', 'kube'), '../client/*', '../server/*', '@edgemesh/kube/*'], 'kube/storage sits below client and server'),
-  restrict(['kube/src/server/**/*.ts'], [...except('common', 'kube'), '../client/*', '../../client/*', '@edgemesh/kube/*'], 'kube/server does not use the client layer'),
+  restrict(['kube/src/machinery/**/*.ts'], [...except('common', 'kube'), '../client/*', '../storage/*', '../server/*', '@edgemesh/kube/*'], 'kube/machinery is the bottom layer of kube (types, errors, selectors) and imports nothing above it'),
+  restrict(['kube/src/storage/**/*.ts'], [...except('common', 'kube'), '../client/*', '../server/*', '@edgemesh/kube/*'], 'kube/storage sits below client and server (and imports kube\'s own layers by relative path)'),
+  restrict(['kube/src/server/**/*.ts'], [...except('common', 'kube'), '../client/*', '../../client/*', '@edgemesh/kube/*'], 'kube/server does not use the client layer, and imports kube\'s own layers by relative path'),
   restrict(['kube/src/client/**/*.ts'], [...except('common', 'kube'), '../storage/*', '@edgemesh/kube/*'], 'kube/client reaches storage only through the server\'s ResourceBackend',
     [{ group: ['../server/*'], message: 'kube/client may use the server layer\'s types (ResourceBackend), not its code' }]),
   restrict(['mesh/src/**/*.ts'], except('common', 'kube', 'mesh'), '@edgemesh/mesh holds protocol parts; it depends on common and kube only'),

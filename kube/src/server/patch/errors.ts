@@ -1,5 +1,5 @@
 import { EdgeMeshError } from '@edgemesh/common'
-import { ApiError, type ApiReason } from '@edgemesh/kube/machinery'
+import { ApiError, type ApiReason } from '../../machinery/errors.js'
 
 export type PatchErrorCode = 'PATCH_INVALID' | 'PATCH_TEST_FAILED' | 'PATCH_UNSUPPORTED_MEDIA_TYPE' | 'PATCH_APPLY_CONFLICT'
 
