@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
-import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, sleep, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
+import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, sleep, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
 import { createApiCore, type ApiCore } from './api-server/api-core.js'
 import type { Patcher } from '@edgemesh/kube/server'
@@ -24,6 +24,8 @@ const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', 
 export interface CloudCoreComponents {
   /** @default a logger built from `config.log` */
   logger?: Logger
+  /** The process's metrics registry: API server, controllers (and cloud-hub) series, served at the API's /metrics. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 /** Where cloudcore keeps its files under the data dir. */
@@ -134,6 +136,7 @@ export interface CloudCore extends Startable {
   /** Path of the admin kubeconfig written at start. */
   readonly kubeconfigPath: string
   readonly pki: ClusterPki
+  readonly metrics: MetricsRegistry
   waitForSync: (signal?: AbortSignal) => Promise<void>
 }
 
@@ -215,6 +218,7 @@ class CrdRegistrar implements Startable {
 
 class DefaultCloudCore implements CloudCore {
   readonly config: CloudCoreConfig
+  readonly metrics: MetricsRegistry
   private readonly log: Logger
   private readonly ownsLogger: boolean
   private parts: Startable[] = []
@@ -228,6 +232,7 @@ class DefaultCloudCore implements CloudCore {
     this.config = config
     this.ownsLogger = components.logger === undefined
     this.log = components.logger ?? createLogger({ name: 'cloudcore', level: config.log.level, format: config.log.format })
+    this.metrics = components.metrics ?? new MetricsRegistry()
   }
 
   get core (): ApiCore {
@@ -295,7 +300,8 @@ class DefaultCloudCore implements CloudCore {
       const server = new ApiServer({
         core,
         logger: this.log,
-        openapi: new OpenApiPublisher({ index, resources: () => core.registry.all() })
+        openapi: new OpenApiPublisher({ index, resources: () => core.registry.all() }),
+        metrics: this.metrics
       }, {
         port: cfg.apiServer.port,
         host: cfg.apiServer.bindAddress,
@@ -313,6 +319,7 @@ class DefaultCloudCore implements CloudCore {
           client: core.client,
           logger: this.log,
           resources: () => core.registry.all(),
+          metrics: this.metrics,
           options: {
             endpoints: { workers },
             deployment: { workers },

@@ -42,6 +42,10 @@ export class CertificateError extends EdgeMeshError {
   }
 }
 
+export class MetricsError extends EdgeMeshError {
+  constructor (message: string) { super('METRICS_INVALID_NAME', message) }
+}
+
 export const ERROR_CATALOGUE: Record<string, string> = {
   CONFIG_INVALID: 'A configuration file or option failed validation; the error names the key and the file.',
   ABORTED: 'An operation was cancelled through its AbortSignal.',
@@ -50,5 +54,6 @@ export const ERROR_CATALOGUE: Record<string, string> = {
   CERT_EXPIRED: 'A certificate is outside its validity period.',
   CERT_UNTRUSTED: 'A certificate does not chain to the cluster CA.',
   CERT_REVOKED: 'A certificate serial is on the revocation list.',
-  CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).'
+  CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).',
+  METRICS_INVALID_NAME: 'A metric was registered under a name outside the edgemesh_<component>_<thing>_<unit> scheme (a programming error, caught at start).'
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { Logger } from '@edgemesh/common'
+import type { Logger, MetricsRegistry } from '@edgemesh/common'
 import { ApiServer as KubeApiServer, type ApiServerInit as KubeApiServerInit, type ApiServerTls, type OpenApiSource } from '@edgemesh/kube/server'
 import type { ApiCore } from './api-core.js'
 import { Authenticator, type TokenMap } from './authn.js'
@@ -19,6 +19,8 @@ export interface ApiServerComponents {
   tokens?: TokenMap
   /** Serves /openapi/v3 when given; 404 otherwise. */
   openapi?: OpenApiSource
+  /** The process's registry, served at /metrics. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 /**
@@ -42,7 +44,8 @@ export class ApiServer extends KubeApiServer {
       logger: components.logger,
       authenticate: (req: IncomingMessage) => authn.authenticate(req),
       authorizer,
-      openapi: components.openapi
+      openapi: components.openapi,
+      metrics: components.metrics
     }, init)
   }
 }

@@ -1,4 +1,4 @@
-import { componentLogger, startAll, stopAll, type Logger, type Startable } from '@edgemesh/common'
+import { componentLogger, MetricsRegistry, startAll, stopAll, type Logger, type Startable } from '@edgemesh/common'
 import type { ObjectClient, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { Scheduler, type SchedulerInit } from '../scheduler/scheduler.js'
 import { DaemonSetController, type DaemonSetControllerInit } from './daemonset-controller.js'
@@ -33,11 +33,13 @@ export interface ControllerManagerInit {
   /** Served resources (the registry's `all`); the garbage collector and namespace controller walk them. */
   resources: () => ResourceDefinition[]
   options?: ControllerManagerOptions
+  /** The process's registry; each controller's reconcile counters and queue depth are sampled into it per scrape. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 export interface ControllerManager extends Startable {
-  /** Prometheus text exposition lines for every controller's counters. */
-  metrics: () => string
+  /** Where the controllers' series live (`edgemesh_controller_*`, label `controller`). */
+  metrics: MetricsRegistry
   /** Resolves once every informer has listed (useful for tests and readiness). */
   waitForSync: (signal?: AbortSignal) => Promise<void>
   controllers: () => ReadonlyMap<ControllerName, ReconcileLoop>
@@ -67,6 +69,22 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
   }
   for (const name of ALL_CONTROLLERS) if (enabled.has(name)) loops.set(name, make[name]())
   let started = false
+  const metrics = init.metrics ?? new MetricsRegistry()
+  const reconciles = metrics.counter('edgemesh_controller_reconciles_total', { help: 'Reconcile calls per controller.', labelNames: ['controller'] })
+  const errors = metrics.counter('edgemesh_controller_reconcile_errors_total', { help: 'Reconcile calls that failed and were retried.', labelNames: ['controller'] })
+  const depth = metrics.gauge('edgemesh_controller_queue_depth', { help: 'Keys waiting in the work queue.', labelNames: ['controller'] })
+  // The loops keep their own totals; a scrape copies them (so a counter never runs ahead of its loop).
+  const sample = (): void => {
+    reconciles.reset()
+    errors.reset()
+    for (const [controller, loop] of loops) {
+      const m = loop.metrics()
+      reconciles.inc({ controller }, m.reconciles)
+      errors.inc({ controller }, m.errors)
+      depth.set({ controller }, m.queueDepth)
+    }
+  }
+  let stopSampling: (() => void) | undefined
 
   return {
     async start () {
@@ -74,27 +92,20 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
       // The factory is a part of its own, so a controller that fails to start does not leave watches running.
       await startAll([informers, ...loops.values()])
       started = true
+      stopSampling = metrics.onCollect(sample)
       logger.info({ controllers: [...loops.keys()] }, 'controllers started')
     },
     async stop () {
       if (!started) return
       started = false
+      stopSampling?.()
+      stopSampling = undefined
       await stopAll([informers, ...loops.values()])
     },
     isStarted: () => started,
     waitForSync: async signal => { await informers.waitForSync(signal) },
     controllers: () => loops,
-    metrics () {
-      const lines: string[] = []
-      const metric = (name: string, type: string, help: string, value: (l: ReconcileLoop) => number): void => {
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-        for (const [n, l] of loops) lines.push(`${name}{controller="${n}"} ${value(l)}`)
-      }
-      metric('edgemesh_controller_reconciles_total', 'counter', 'Reconcile calls per controller.', l => l.metrics().reconciles)
-      metric('edgemesh_controller_reconcile_errors_total', 'counter', 'Reconcile calls that failed and were retried.', l => l.metrics().errors)
-      metric('edgemesh_controller_queue_depth', 'gauge', 'Keys waiting in the work queue.', l => l.metrics().queueDepth)
-      return lines.join('\n') + '\n'
-    }
+    metrics
   }
 }
 

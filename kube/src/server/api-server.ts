@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { hasCode, type Logger, type Startable } from '@edgemesh/common'
+import { hasCode, MetricsRegistry, type Logger, type Startable } from '@edgemesh/common'
 import { ApiError } from '../machinery/errors.js'
 import type { RequestUser } from '../machinery/types.js'
 import type { ResourceBackend } from './backend.js'
@@ -48,6 +48,8 @@ export interface ApiServerComponents {
   authorizer: RequestAuthorizer
   /** Serves /openapi/v3 when given; 404 otherwise. */
   openapi?: OpenApiSource
+  /** The process's registry; /metrics serves all of it (controllers and hubs register there too). @default a new one */
+  metrics?: MetricsRegistry
 }
 
 const HEALTH = new Set(['/healthz', '/readyz', '/livez'])
@@ -74,7 +76,8 @@ export function toApiError (err: unknown, log: Logger): ApiError {
  * authenticator and authorizer (cloud-core: client certs, tokens, node rules).
  */
 export class ApiServer implements Startable {
-  readonly metrics = new ApiMetrics()
+  readonly metrics: ApiMetrics
+  private readonly metricsRegistry: MetricsRegistry
   private readonly init: Required<Omit<ApiServerInit, 'tls'>> & { tls?: ApiServerTls }
   private readonly registry: DefaultResourceRegistry
   private readonly backend: ResourceBackend
@@ -95,6 +98,8 @@ export class ApiServer implements Startable {
     this.authenticate = components.authenticate
     this.authz = components.authorizer
     this.openapi = components.openapi
+    this.metricsRegistry = components.metrics ?? new MetricsRegistry()
+    this.metrics = new ApiMetrics(this.metricsRegistry)
   }
 
   isStarted (): boolean { return this.server !== undefined }
@@ -217,9 +222,11 @@ export class ApiServer implements Startable {
   private serveOther (res: ServerResponse, path: string): void {
     if (path === '/version' || path === '/version/') { sendJson(res, 200, VERSION_INFO); return }
     if (path === '/metrics') {
-      const text = this.metrics.render()
-      res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
-      res.end(text)
+      const registry = this.metricsRegistry
+      registry.render().then(
+        text => { res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': registry.contentType }).end(text) },
+        (err: unknown) => { sendStatus(res, toApiError(err, this.log)) }
+      )
       return
     }
     if (this.openapi !== undefined && (path === '/openapi/v3' || path === '/openapi/v3/')) {
