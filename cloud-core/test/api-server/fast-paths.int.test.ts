@@ -24,10 +24,12 @@ async function reason (p: Promise<unknown>): Promise<string> {
 }
 
 /** Starts collecting `n` events; resolves once they are in and the watch is stopped. */
-function take (events: AsyncIterable<WatchEvent>, n: number, ac: AbortController): Promise<WatchEvent[]> {
+/** The first `n` object events; an ERROR event fails the test. */
+function take (events: AsyncIterable<WatchEvent>, n: number, ac: AbortController): Promise<Array<{ type: string, object: KubeObject }>> {
   return (async () => {
-    const out: WatchEvent[] = []
+    const out: Array<{ type: string, object: KubeObject }> = []
     for await (const e of events) {
+      if (e.type === 'ERROR') throw new Error(`watch failed: ${e.object.message ?? ''}`)
       out.push(e)
       if (out.length >= n) { ac.abort(); break }
     }

@@ -1,6 +1,6 @@
 import { EdgeMeshError } from '@edgemesh/common'
 
-export type ControllerErrorCode = 'CONTROLLER_QUEUE_SHUT_DOWN' | 'CONTROLLER_NOT_SYNCED' | 'CONTROLLER_QUANTITY_INVALID'
+export type ControllerErrorCode = 'CONTROLLER_QUEUE_SHUT_DOWN' | 'CONTROLLER_NOT_SYNCED' | 'CONTROLLER_QUANTITY_INVALID' | 'CONTROLLER_WATCH_FAILED'
 
 export class ControllerError extends EdgeMeshError {
   constructor (code: ControllerErrorCode, message: string, options?: { cause?: unknown }) {
@@ -11,5 +11,6 @@ export class ControllerError extends EdgeMeshError {
 export const ERROR_CATALOGUE: Record<ControllerErrorCode, string> = {
   CONTROLLER_QUEUE_SHUT_DOWN: 'A key was added to, or a worker waited on, a work queue that has been shut down.',
   CONTROLLER_NOT_SYNCED: 'An informer was stopped or aborted before its first list completed.',
-  CONTROLLER_QUANTITY_INVALID: 'A resource quantity (cpu/memory request or allocatable) could not be parsed.'
+  CONTROLLER_QUANTITY_INVALID: 'A resource quantity (cpu/memory request or allocatable) could not be parsed.',
+  CONTROLLER_WATCH_FAILED: 'A watch stream ended with an ERROR event other than 410 Expired; the informer relists with backoff.'
 }

@@ -176,23 +176,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Startable {
       signal
     })
     for await (const ev of stream) {
-      const rv = ev.object?.metadata?.resourceVersion
-      switch (ev.type) {
-        case 'ADDED':
-        case 'MODIFIED':
-          this.upsert(ev.object)
-          break
-        case 'DELETED':
-          this.remove(ev.object)
-          break
-        case 'BOOKMARK':
-          break
-        case 'ERROR': {
-          const status = ev.object as unknown as { code?: number, message?: string }
-          if (status.code === 410) return true
-          throw new Error(`watch error: ${status.message ?? 'unknown'}`)
-        }
+      if (ev.type === 'ERROR') {
+        if (ev.object.code === 410) return true
+        throw new ControllerError('CONTROLLER_WATCH_FAILED', `watch of ${this.init.ref.resource} failed: ${ev.object.message ?? ev.object.reason ?? 'unknown'}`)
       }
+      if (ev.type === 'DELETED') this.remove(ev.object)
+      else if (ev.type !== 'BOOKMARK') this.upsert(ev.object)
+      const rv = ev.object.metadata?.resourceVersion
       if (rv !== undefined && rv !== '') this.resourceVersion = rv
     }
     return false

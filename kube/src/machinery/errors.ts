@@ -1,4 +1,4 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { EdgeMeshError, type StatusObject } from '@edgemesh/common'
 import type { FieldCause } from './types.js'
 
 /** Kubernetes Status reasons we produce, with their HTTP codes and our stable error codes. */
@@ -43,7 +43,7 @@ export class ApiError extends EdgeMeshError {
     this.details = details
   }
 
-  toStatus (): Record<string, unknown> {
+  toStatus (): StatusObject {
     return {
       kind: 'Status',
       apiVersion: 'v1',

@@ -616,7 +616,7 @@ export class RestStorage implements ResourceBackend {
         const out = this.translate(def, ev, match, shared)
         if (out === undefined) return true
         if (queue.size >= this.watchQueueLimit) {
-          queue.push({ type: 'ERROR', object: expired(`watch fell more than ${this.watchQueueLimit} events behind; relist and watch again`).toStatus() as unknown as KubeObject })
+          queue.push({ type: 'ERROR', object: expired(`watch fell more than ${this.watchQueueLimit} events behind; relist and watch again`).toStatus() })
           queue.end()
           return false
         }
@@ -630,7 +630,7 @@ export class RestStorage implements ResourceBackend {
           const why = hasCode(err, 'STORE_COMPACTED')
             ? `too old resource version: ${startRev} (${String((err as { compactedRevision?: number }).compactedRevision ?? '')})`
             : 'the watch fell too far behind; list again and watch from the new resourceVersion'
-          queue.push({ type: 'ERROR', object: expired(why).toStatus() as unknown as KubeObject })
+          queue.push({ type: 'ERROR', object: expired(why).toStatus() })
           queue.end()
           return
         }
