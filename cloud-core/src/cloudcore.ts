@@ -15,6 +15,7 @@ import { OpenApiPublisher, openApiPatchSchema, openApiValidator, SchemaIndex } f
 import { applyPatch } from './patch/index.js'
 import { createStore } from './store/index.js'
 import { CrdRegistrar, CRDS } from './crd-registrar.js'
+import { CloudCoreError } from './errors.js'
 
 /** Namespaces every cluster has (kube-apiserver creates the same four). */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
@@ -160,12 +161,12 @@ class DefaultCloudCore implements CloudCore {
   }
 
   get core (): ApiCore {
-    if (this.apiCore === undefined) throw new Error('cloudcore is not started')
+    if (this.apiCore === undefined) throw new CloudCoreError('CLOUDCORE_NOT_STARTED', 'cloudcore is not started')
     return this.apiCore
   }
 
   get pki (): ClusterPki {
-    if (this.clusterPki === undefined) throw new Error('cloudcore is not started')
+    if (this.clusterPki === undefined) throw new CloudCoreError('CLOUDCORE_NOT_STARTED', 'cloudcore is not started')
     return this.clusterPki
   }
 

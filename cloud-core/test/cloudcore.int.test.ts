@@ -105,6 +105,12 @@ describe('createCloudCore', () => {
     expect(m.text.match(/^# TYPE edgemesh_apiserver_watchers gauge$/gm)).toHaveLength(1)
   })
 
+  it('throws the typed CLOUDCORE_NOT_STARTED for its running parts before start', () => {
+    cc = make()
+    expect(() => cc!.core).toThrow(expect.objectContaining({ code: 'CLOUDCORE_NOT_STARTED', name: 'CloudCoreError' }))
+    expect(() => cc!.pki).toThrow(expect.objectContaining({ code: 'CLOUDCORE_NOT_STARTED' }))
+  })
+
   it('start and stop are idempotent and stop closes the port', async () => {
     cc = make()
     await Promise.all([cc.start(), cc.start()])

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { silentLogger, type Logger } from '@edgemesh/common'
+import { ConfigError, silentLogger, type Logger } from '@edgemesh/common'
 import { StoreError } from './errors.js'
 import { prefixEnd } from './key-range.js'
 import { WatchQueue } from './watch-queue.js'
@@ -118,7 +118,7 @@ export class SqliteStore implements Store {
   private readonly log: Logger
 
   constructor (init: SqliteStoreInit) {
-    if (init.path === undefined && init.dataDir === undefined) throw new TypeError('sqliteStore needs `path` or `dataDir`')
+    if (init.path === undefined && init.dataDir === undefined) throw new ConfigError('sqliteStore needs `path` or `dataDir`', { key: 'dataDir' })
     if (init.path === undefined && init.dataDir !== undefined) mkdirSync(init.dataDir, { recursive: true })
     this.file = init.path ?? join(init.dataDir ?? '.', 'store.db')
     this.compactWindow = init.compactWindow ?? 10_000

@@ -28,6 +28,10 @@ describe('sqliteStore', () => {
     return s
   }
 
+  it('refuses an init with neither path nor dataDir with CONFIG_INVALID naming the key', () => {
+    expect(() => sqliteStore({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', key: 'dataDir' }))
+  })
+
   it('survives two concurrent stop() calls without closing the database twice', async () => {
     const s = sqliteStore({ dataDir: join(root, `stop${n++}`), compactIntervalMs: 0 })
     await s.start()
