@@ -1,4 +1,4 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
 export type BootstrapCode =
   | 'BOOTSTRAP_TOKEN_INVALID' | 'BOOTSTRAP_TOKEN_EXPIRED' | 'BOOTSTRAP_TOKEN_CA_MISMATCH' | 'BOOTSTRAP_UNAUTHORIZED'
@@ -23,7 +23,7 @@ const STATUS: Record<BootstrapCode, number> = {
 }
 
 /** A refused join or renewal; `httpStatus` is what the bootstrap server answers with. */
-export class BootstrapError extends EdgeMeshError {
+export class BootstrapError extends CodedError<BootstrapCode> {
   readonly httpStatus: number
   constructor (code: BootstrapCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)

@@ -1,13 +1,9 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
 export type OpenApiErrorCode = 'OPENAPI_SCHEMAS_UNAVAILABLE' | 'OPENAPI_BUILTIN_KIND' | 'OPENAPI_CRD_INVALID'
 
 /** Failures of the schema layer itself (never of a validated object: those are FieldCauses). */
-export class OpenApiError extends EdgeMeshError {
-  constructor (code: OpenApiErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class OpenApiError extends CodedError<OpenApiErrorCode> {}
 
 export const ERROR_CATALOGUE: Record<OpenApiErrorCode, string> = {
   OPENAPI_SCHEMAS_UNAVAILABLE: 'The kubernetes-types package (source of the built-in schemas) could not be found or read.',

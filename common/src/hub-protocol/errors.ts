@@ -1,9 +1,9 @@
-import { EdgeMeshError } from '../errors.js'
+import { CodedError } from '../errors.js'
 
 export type HubProtocolCode = 'HUB_MESSAGE_INVALID' | 'HUB_MESSAGE_TOO_LARGE' | 'HUB_RESOURCE_INVALID' | 'HUB_OPERATION_UNKNOWN'
 
 /** A frame or resource string that does not follow the hub wire protocol. */
-export class HubProtocolError extends EdgeMeshError {
+export class HubProtocolError extends CodedError<HubProtocolCode> {
   /** The msg_id of the offending message when it could be read. */
   readonly msgId?: string
   constructor (code: HubProtocolCode, message: string, opts: { msgId?: string, cause?: unknown } = {}) {

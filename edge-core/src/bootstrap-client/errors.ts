@@ -1,8 +1,8 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
 export type JoinCode = 'JOIN_CA_PIN_MISMATCH' | 'JOIN_REFUSED' | 'JOIN_UNREACHABLE' | 'JOIN_TOKEN_MALFORMED' | 'JOIN_REPLY_TOO_LARGE'
 
-export class JoinError extends EdgeMeshError {
+export class JoinError extends CodedError<JoinCode> {
   /** For JOIN_REFUSED: the bootstrap server's code (e.g. BOOTSTRAP_TOKEN_EXPIRED). */
   readonly remoteCode?: string
   constructor (code: JoinCode, message: string, opts: { remoteCode?: string, cause?: unknown } = {}) {

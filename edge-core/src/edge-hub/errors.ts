@@ -1,10 +1,8 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
 export type EdgeHubCode = 'EDGEHUB_STOPPED' | 'EDGEHUB_CONNECT_FAILED' | 'EDGEHUB_KEEPALIVE_TIMEOUT' | 'EDGEHUB_HANDLER_FAILED' | 'EDGEHUB_MESSAGE_DUPLICATE'
 
-export class EdgeHubError extends EdgeMeshError {
-  constructor (code: EdgeHubCode, message: string, options?: { cause?: unknown }) { super(code, message, options) }
-}
+export class EdgeHubError extends CodedError<EdgeHubCode> {}
 
 export const ERROR_CATALOGUE: Record<string, string> = {
   EDGEHUB_STOPPED: 'The edge-hub was stopped; upstream messages still waiting for an ack are rejected.',

@@ -1,12 +1,8 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
 export type ControllerErrorCode = 'CONTROLLER_QUEUE_SHUT_DOWN' | 'CONTROLLER_NOT_SYNCED' | 'CONTROLLER_QUANTITY_INVALID' | 'CONTROLLER_WATCH_FAILED'
 
-export class ControllerError extends EdgeMeshError {
-  constructor (code: ControllerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class ControllerError extends CodedError<ControllerErrorCode> {}
 
 export const ERROR_CATALOGUE: Record<ControllerErrorCode, string> = {
   CONTROLLER_QUEUE_SHUT_DOWN: 'A key was added to, or a worker waited on, a work queue that has been shut down.',

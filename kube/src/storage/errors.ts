@@ -1,8 +1,8 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
 export type StoreErrorCode = 'STORE_KEY_EXISTS' | 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_COMPACTED' | 'STORE_CLOSED' | 'STORE_UNAVAILABLE' | 'STORE_WATCH_OVERFLOW'
 
-export class StoreError extends EdgeMeshError {
+export class StoreError extends CodedError<StoreErrorCode> {
   /** For STORE_COMPACTED: the oldest revision still available. */
   readonly compactedRevision?: number
   constructor (code: StoreErrorCode, message: string, opts: { compactedRevision?: number, cause?: unknown } = {}) {

@@ -1,4 +1,4 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 import { ApiError, type ApiReason } from '../../machinery/errors.js'
 
 export type PatchErrorCode = 'PATCH_INVALID' | 'PATCH_TEST_FAILED' | 'PATCH_UNSUPPORTED_MEDIA_TYPE' | 'PATCH_APPLY_CONFLICT'
@@ -22,8 +22,7 @@ const REASON_OF: Record<PatchErrorCode, ApiReason> = {
   PATCH_APPLY_CONFLICT: 'Conflict'
 }
 
-export class PatchError extends EdgeMeshError {
-  declare readonly code: PatchErrorCode
+export class PatchError extends CodedError<PatchErrorCode> {
   /** Where in the patch or object the problem is, when known (JSON Pointer or dotted path). */
   readonly path?: string
   constructor (code: PatchErrorCode, message: string, opts: { path?: string, cause?: unknown } = {}) {
