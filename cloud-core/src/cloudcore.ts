@@ -17,8 +17,6 @@ import { createStore } from './store/index.js'
 import { CrdRegistrar, CRDS } from './crd-registrar.js'
 import { CloudCoreError } from './errors.js'
 
-/** Namespaces every cluster has (kube-apiserver creates the same four). */
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
 
 const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', namespace: 'default' }
 
@@ -214,7 +212,6 @@ class DefaultCloudCore implements CloudCore {
         patchSchema,
         patcher,
         resources: builtinResources({ allocator }),
-        systemNamespaces: SYSTEM_NAMESPACES
       })
       this.apiCore = core
       const crds = new CrdRegistrar({ client: core.client, registry: core.registry, index, logger: componentLogger(this.log, 'crd-registrar') })

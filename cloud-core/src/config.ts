@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
-import { ConfigError, loadConfigFile, parseConfig, z } from '@edgemesh/common'
+import { ConfigError, loadConfigFile, logConfigSchema, parseConfig, z } from '@edgemesh/common'
+import { API_SERVER_DEFAULTS } from '@edgemesh/kube/server'
 import { parseCidr4, parsePortRange } from './api-server/resources/service-allocator.js'
 import { storeConfigSchema, type StoreConfig } from './store/store-config.js'
 
@@ -41,15 +42,15 @@ export const cloudCoreConfigSchema = z.object({
   dataDir: z.string().min(1).optional(),
   apiServer: z.object({
     /** @default '0.0.0.0' */
-    bindAddress: z.string().min(1).default('0.0.0.0'),
+    bindAddress: z.string().min(1).default(API_SERVER_DEFAULTS.host),
     /** 0 picks a free port (tests). @default 6443 */
-    port: z.number().int().min(0).max(65535).default(6443),
+    port: z.number().int().min(0).max(65535).default(API_SERVER_DEFAULTS.port),
     /** @default '10.96.0.0/12' */
     serviceCIDR: cidr.default('10.96.0.0/12'),
     /** @default '30000-32767' */
     nodePortRange: portRange.default('30000-32767'),
     /** @default 3145728 (3 MiB, like kube-apiserver) */
-    maxBodyBytes: z.number().int().positive().default(3 * 1024 * 1024),
+    maxBodyBytes: z.number().int().positive().default(API_SERVER_DEFAULTS.bodyLimit),
     /** Extra DNS names / IPs for the serving certificate. @default [] */
     certSANs: z.array(z.string().min(1)).default([])
   }).strict().default({}),
@@ -65,12 +66,7 @@ export const cloudCoreConfigSchema = z.object({
     /** Set false to run the API server alone. @default true */
     enabled: z.boolean().default(true)
   }).strict().default({}),
-  log: z.object({
-    /** @default 'info' */
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** @default 'json' */
-    format: z.enum(['json', 'pretty']).default('json')
-  }).strict().default({})
+  log: logConfigSchema
 }).strict()
 
 export type CloudCoreConfigInput = z.input<typeof cloudCoreConfigSchema>

@@ -63,5 +63,6 @@ export const ERROR_CATALOGUE: Record<string, string> = {
   CERT_UNTRUSTED: 'A certificate does not chain to the cluster CA.',
   CERT_REVOKED: 'A certificate serial is on the revocation list.',
   CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).',
+  QUEUE_OVERFLOW: 'A queue consumer fell more items behind than the queue buffers; it was ended and must start over.',
   METRICS_INVALID_NAME: 'A metric was registered under a name outside the edgemesh_<component>_<thing>_<unit> scheme (a programming error, caught at start).'
 }

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApiError, type RequestUser } from '@edgemesh/kube/machinery'
+import { ApiError, NODE_LEASE_NAMESPACE, type RequestUser } from '@edgemesh/kube/machinery'
 import type { RequestAttributes, RequestAuthorizer, Verb } from '@edgemesh/kube/server'
 
 /** What the node rules need to know about stored objects (a pod's node). */
@@ -48,7 +48,7 @@ export class Authorizer implements RequestAuthorizer {
     if (a.group === '' && READ.has(a.verb) && a.subresource !== 'log' && a.resource !== 'secrets') return true
     if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && READ.has(a.verb)) return true
     if (a.group === '' && a.resource === 'nodes' && (WRITE.has(a.verb) || a.verb === 'delete') && a.name === node && (a.subresource === undefined || a.subresource === 'status')) return true
-    if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && (WRITE.has(a.verb) || a.verb === 'delete') && a.namespace === 'kube-node-lease' && a.name === node && a.subresource === undefined) return true
+    if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && (WRITE.has(a.verb) || a.verb === 'delete') && a.namespace === NODE_LEASE_NAMESPACE && a.name === node && a.subresource === undefined) return true
     if (a.group === '' && a.resource === 'events' && (a.verb === 'create' || a.verb === 'patch' || a.verb === 'update')) return true
     if (a.group === '' && a.resource === 'pods' && a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch') && a.namespace !== undefined && a.name !== undefined && this.getPod !== undefined) {
       const pod = await this.getPod(a.namespace, a.name)

@@ -1,11 +1,10 @@
 import { hasCode, type Logger } from '@edgemesh/common'
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js'
-import { timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, type ObjectClient, isPodReady } from '@edgemesh/kube/machinery'
+import { NODE_LEASE_NAMESPACE, timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, type ObjectClient, isPodReady } from '@edgemesh/kube/machinery'
 import { ReconcileLoop, byNodeName, type Informer, type InformerFactory, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable'
 export const EDGE_ROLE_LABEL = 'node-role.kubernetes.io/edge'
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease'
 
 export interface NodeLifecycleControllerInit {
   /** A node whose lease is not renewed for this long becomes Unknown/unreachable. @default 40_000 */

@@ -1,6 +1,6 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchSchema } from '@edgemesh/kube/machinery'
-import { invalidPatch, deepEqual, isObject, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
+import { jsonEqual, type PatchSchema } from '@edgemesh/kube/machinery'
+import { invalidPatch, isObject, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
 
 /**
  * Field paths and sets in the managedFields `FieldsV1` vocabulary: `f:<name>` a member,
@@ -136,8 +136,8 @@ function parseElement (el: PathElement): { type: 'f', name: string } | { type: '
 function findItem (list: JsonValue[], el: PathElement): number {
   const e = parseElement(el)
   if (e.type === 'f') return -1
-  if (e.type === 'v') return list.findIndex(x => deepEqual(x, e.value))
-  return list.findIndex(x => isObject(x) && Object.entries(e.key).every(([k, kv]) => deepEqual(x[k], kv)))
+  if (e.type === 'v') return list.findIndex(x => jsonEqual(x, e.value))
+  return list.findIndex(x => isObject(x) && Object.entries(e.key).every(([k, kv]) => jsonEqual(x[k], kv)))
 }
 
 /** The value at `path` in `obj`, or undefined when it is not there. */

@@ -31,6 +31,11 @@ export type Event = KubeObject & {
   reportingComponent?: string
 }
 
+/** Namespace of the nodes' heartbeat Leases. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease'
+/** Namespaces every cluster has (kube-apiserver creates the same four). */
+export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE]
+
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' }
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' }
 export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' }

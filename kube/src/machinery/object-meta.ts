@@ -52,7 +52,11 @@ export function deepClone<T> (v: T): T {
   return structuredClone(v)
 }
 
-/** Order-insensitive deep equality for JSON values (key order differs between clients). */
+/**
+ * Deep equality of JSON values, insensitive to key order (it differs between clients); a key whose
+ * value is undefined counts as absent. Keys are compared as own properties, so a `__proto__` key
+ * parsed from JSON is data, not the prototype.
+ */
 export function jsonEqual (a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false
@@ -65,7 +69,7 @@ export function jsonEqual (a: unknown, b: unknown): boolean {
   const bo = b as Record<string, unknown>
   const ak = Object.keys(ao).filter(k => ao[k] !== undefined)
   const bk = Object.keys(bo).filter(k => bo[k] !== undefined)
-  return ak.length === bk.length && ak.every(k => jsonEqual(ao[k], bo[k]))
+  return ak.length === bk.length && ak.every(k => Object.hasOwn(bo, k) && jsonEqual(ao[k], bo[k]))
 }
 
 /** The fields of an object that are not metadata/status: what counts as "spec" for generation bumps. */

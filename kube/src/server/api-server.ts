@@ -26,10 +26,19 @@ export interface ApiServerTls {
   ca: string
 }
 
+/** The defaults of ApiServerInit, in one place (cloudcore's config schema uses them too). */
+export const API_SERVER_DEFAULTS = {
+  port: 6443,
+  host: '0.0.0.0',
+  /** kube-apiserver's request body limit. */
+  bodyLimit: DEFAULT_BODY_LIMIT,
+  maxWatchSeconds: 1800
+} as const
+
 export interface ApiServerInit {
-  /** @default 6443 */
+  /** @default API_SERVER_DEFAULTS.port (6443) */
   port?: number
-  /** @default '0.0.0.0' */
+  /** @default API_SERVER_DEFAULTS.host ('0.0.0.0') */
   host?: string
   /** HTTPS with client-certificate requests when given; plain HTTP otherwise (a loopback-only cache server). */
   tls?: ApiServerTls
@@ -91,7 +100,7 @@ export class ApiServer implements Startable {
   private discoveryVersion = -1
 
   constructor (components: ApiServerComponents, init: ApiServerInit) {
-    this.init = { port: 6443, host: '0.0.0.0', bodyLimit: DEFAULT_BODY_LIMIT, maxWatchSeconds: 1800, ...init }
+    this.init = { ...API_SERVER_DEFAULTS, ...init }
     this.registry = components.registry
     this.backend = components.backend
     this.log = components.logger.child({ component: 'api-server' })

@@ -9,6 +9,7 @@ import { fromScale, toScale } from './subresources.js'
 import { combine, fieldMatcher, labelMatcher, type Matcher } from '../machinery/selectors.js'
 import { WatchFeed, type FeedSink } from './watch-feed.js'
 import { decodeContinue, encodeContinue } from '../machinery/continue-token.js'
+import { SYSTEM_NAMESPACES } from '../machinery/kinds.js'
 import type { DeleteResult, PatchOptions, ResourceBackend, StorageWatchOpts, WriteOptions } from './backend.js'
 import type { DeleteOpts, FieldCause, ListOpts, ObjectClient, PatchSchema, PatchType, RequestUser, ResourceDefinition, SchemaValidator, StrategyContext } from '../machinery/types.js'
 
@@ -30,8 +31,8 @@ export interface RestStorageInit {
   bookmarkIntervalMs?: number
   /** Store entries fetched per round while filtering a paginated list. @default 500 */
   listChunkSize?: number
-  /** Namespaces that always exist: created at start and never checked. @default ['default', 'kube-system'] */
-  systemNamespaces?: string[]
+  /** Namespaces that always exist: created at start and never checked. @default SYSTEM_NAMESPACES (default, kube-system, kube-public, kube-node-lease) */
+  systemNamespaces?: readonly string[]
   /**
    * Events a watcher may have queued before it is cut off with an ERROR 410 (the client relists);
    * bounds memory when a consumer stops reading. @default 10_000
@@ -100,7 +101,7 @@ export class RestStorage implements ResourceBackend {
   private readonly trackFields?: FieldTracker
   private readonly bookmarkIntervalMs: number
   private readonly chunk: number
-  private readonly systemNamespaces: string[]
+  private readonly systemNamespaces: readonly string[]
   private readonly watchQueueLimit: number
   private readonly namespaceCacheMs: number
   /** Shared decoded watch objects, keyed by apiVersion, revision and key (one immutable stored value). */
@@ -127,7 +128,7 @@ export class RestStorage implements ResourceBackend {
     this.trackFields = components.trackFields
     this.bookmarkIntervalMs = init.bookmarkIntervalMs ?? 5_000
     this.chunk = init.listChunkSize ?? 500
-    this.systemNamespaces = init.systemNamespaces ?? ['default', 'kube-system']
+    this.systemNamespaces = init.systemNamespaces ?? SYSTEM_NAMESPACES
     this.watchQueueLimit = init.watchQueueLimit ?? 10_000
     this.namespaceCacheMs = init.namespaceCacheMs ?? 1_000
     this.decoded = new FifoCache(init.watchDecodeCacheSize ?? 1024)
@@ -634,7 +635,7 @@ export class RestStorage implements ResourceBackend {
           queue.end()
           return
         }
-        queue.fail(err)
+        queue.fail(err instanceof Error ? err : new ApiError('InternalError', `watch failed: ${String(err)}`))
       }
     }
     let feed: WatchFeed | undefined

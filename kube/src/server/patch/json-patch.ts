@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { PatchError, invalidPatch } from './errors.js'
-import { clone, deepEqual, isObject, put } from './json-value.js'
+import { jsonEqual } from '../../machinery/object-meta.js'
+import { clone, isObject, put } from './json-value.js'
 import type { JsonObject, JsonValue } from './json-value.js'
 
 /**
@@ -149,7 +150,7 @@ function applyOne (box: Box, op: JsonPatchOperation): void {
     }
     case 'test': {
       const actual = resolve(box, parsePointer(op.path))
-      if (actual === undefined || !deepEqual(actual, op.value)) {
+      if (actual === undefined || !jsonEqual(actual, op.value)) {
         throw new PatchError('PATCH_TEST_FAILED', `test operation failed at ${op.path}`, { path: op.path })
       }
       break

@@ -19,22 +19,6 @@ export function clone<T> (v: T): T {
   return v
 }
 
-export function deepEqual (a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false
-    return a.every((x, i) => deepEqual(x, b[i]))
-  }
-  if (isObject(a)) {
-    if (!isObject(b)) return false
-    const ka = Object.keys(a).filter(k => a[k] !== undefined)
-    const kb = Object.keys(b).filter(k => b[k] !== undefined)
-    if (ka.length !== kb.length) return false
-    return ka.every(k => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
-  }
-  return false
-}
-
 /**
  * Sets an own property even for the key `__proto__`, which JSON.parse produces as data but plain
  * assignment would turn into a prototype change.
