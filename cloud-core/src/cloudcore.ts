@@ -4,15 +4,12 @@ import { join } from 'node:path'
 import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, stopAll, type CertificateAuthority, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
 import { createApiCore, type ApiCore } from './api-server/api-core.js'
-import type { Patcher } from '@edgemesh/kube/server'
 import { builtinResources, ServiceAllocator } from './api-server/resources/index.js'
 import { shippedCrds } from './api-server/resources/shipped-crds.js'
 import { ApiServer } from './api-server/server.js'
 import type { ResourceRef } from '@edgemesh/kube/machinery'
 import type { CloudCoreConfig } from './config.js'
 import { createControllerManager, type ControllerManager } from './controllers/index.js'
-import { OpenApiPublisher, openApiPatchSchema, openApiValidator, SchemaIndex } from './openapi/index.js'
-import { applyPatch } from './patch/index.js'
 import { createStore } from './store/index.js'
 import { CrdRegistrar, CRDS } from './crd-registrar.js'
 import { CloudCoreError } from './errors.js'
@@ -202,17 +199,13 @@ class DefaultCloudCore implements CloudCore {
     await store.start()
     const started: Startable[] = [store]
     try {
-      const index = new SchemaIndex()
-      const patchSchema = openApiPatchSchema()({ index })
-      const patcher: Patcher = (type, original, patch, ctx) => applyPatch(type, original, patch, { schema: ctx.schema ?? patchSchema, gvk: ctx.gvk, manager: ctx.fieldManager, force: ctx.force })
+      // createApiCore configures the validator, patch schema, patcher and OpenAPI publisher over one index.
       const core = await createApiCore({
         store,
         logger: componentLogger(this.log, 'api-core'),
-        validator: openApiValidator()({ index }),
-        patchSchema,
-        patcher,
-        resources: builtinResources({ allocator }),
+        resources: builtinResources({ allocator })
       })
+      const index = core.schemaIndex
       this.apiCore = core
       const crds = new CrdRegistrar({ client: core.client, registry: core.registry, index, logger: componentLogger(this.log, 'crd-registrar') })
       await crds.start()
@@ -222,7 +215,7 @@ class DefaultCloudCore implements CloudCore {
       const server = new ApiServer({
         core,
         logger: this.log,
-        openapi: new OpenApiPublisher({ index, resources: () => core.registry.all() }),
+        openapi: core.openapi,
         metrics: this.metrics
       }, {
         port: cfg.apiServer.port,

@@ -67,6 +67,21 @@ describe('createCloudCore', () => {
     expect(cc.core.registry.lookup('networking.istio.io', 'v1alpha3', 'destinationrules')?.kind).toBe('DestinationRule')
   })
 
+  // Before: cloudcore built its own patcher without the PatchError → ApiError mapping, so in-process
+  // callers (controllers) saw PATCH_* codes where HTTP clients saw API_* ones.
+  it('gives in-process patch failures the same API error codes as HTTP clients', async () => {
+    cc = make()
+    await cc.start()
+    const CMS = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' }
+    await cc.core.client.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'p' }, data: { a: '1' } })
+    const bad = await cc.core.client.patch(CMS, 'p', 'json', [{ op: 'replace', path: '/data/missing/deeper', value: 'x' }]).catch((e: unknown) => e)
+    expect(bad).toMatchObject({ name: 'ApiError', code: 'API_BAD_REQUEST' })
+    const failedTest = await cc.core.client.patch(CMS, 'p', 'json', [{ op: 'test', path: '/data/a', value: '2' }]).catch((e: unknown) => e)
+    expect(failedTest).toMatchObject({ name: 'ApiError', code: 'API_INVALID' })
+    const smp = await cc.core.client.patch(CMS, 'p', 'strategic', { metadata: { $patch: 'bogus' } }).catch((e: unknown) => e)
+    expect(smp).toMatchObject({ name: 'ApiError' })
+  })
+
   it('registers a CRD created at runtime and forgets it when deleted', async () => {
     cc = make()
     await cc.start()
