@@ -82,7 +82,7 @@ describe('NodeDialer shared in-flight dial', () => {
     const a = d.connect('node-b', AbortSignal.timeout(10_000))
     await new Promise(resolve => setTimeout(resolve, 20))
     d.stop()
-    await expect(a).rejects.toBeDefined()
+    await expect(a).rejects.toSatisfy(e => hasCode(e, 'MESH_NOT_STARTED'))
     expect(net.dials[0]!.aborted).toBe(true)
     await expect(d.connect('node-b', AbortSignal.timeout(1_000))).rejects.toSatisfy(e => hasCode(e, 'MESH_NOT_STARTED'))
   })
