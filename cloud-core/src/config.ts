@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
-import { ConfigError, loadConfigFile, logConfigSchema, parseConfig, z } from '@edgemesh/common'
+import { loadConfigFile, logConfigSchema, parseConfig, z } from '@edgemesh/common'
 import { API_SERVER_DEFAULTS } from '@edgemesh/kube/server'
 import { parseCidr4, parsePortRange } from './api-server/resources/service-allocator.js'
-import { storeConfigSchema, type StoreConfig } from './store/store-config.js'
+import { storeSectionSchema, type StoreConfig } from './store/store-config.js'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
@@ -55,7 +55,7 @@ export const cloudCoreConfigSchema = z.object({
     certSANs: z.array(z.string().min(1)).default([])
   }).strict().default({}),
   /** Store backend (`type` or `kind`: sqlite | etcd); sqlite keeps `store.db` in the data dir. @default { type: sqlite } */
-  store: z.record(z.unknown()).optional(),
+  store: z.preprocess(storeSpelling, storeSectionSchema).optional(),
   /** External kube-apiserver mode: recorded only, the embedded server still runs. */
   kubeconfig: z.string().min(1).optional(),
   controllers: z.object({
@@ -81,6 +81,13 @@ export interface CloudCoreConfig {
   log: { level: string, format: 'json' | 'pretty' }
 }
 
+/** `kind` is accepted as a spelling of the `type` discriminator, and `type` defaults to sqlite. */
+function storeSpelling (v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
+  const { kind, ...rest } = v as Record<string, unknown>
+  return { type: kind ?? 'sqlite', ...rest }
+}
+
 export function defaultDataDir (isRoot = process.getuid?.() === 0): string {
   return isRoot ? '/var/lib/cloudcore' : resolve('.edgemesh-data', 'cloudcore')
 }
@@ -89,20 +96,9 @@ export function defaultDataDir (isRoot = process.getuid?.() === 0): string {
 export function resolveCloudCoreConfig (raw: unknown, file?: string): CloudCoreConfig {
   const c = parseConfig(cloudCoreConfigSchema, raw, file)
   const dataDir = resolve(c.dataDir ?? defaultDataDir())
-  // `kind` is accepted as a spelling of the store module's `type` discriminator.
-  const { kind, ...givenStore } = c.store ?? {}
-  const storeRaw: Record<string, unknown> = { type: kind ?? 'sqlite', ...givenStore }
-  if (storeRaw.type === 'sqlite' && storeRaw.dataDir === undefined && storeRaw.path === undefined) storeRaw.dataDir = dataDir
-  let store: StoreConfig
-  try {
-    store = parseConfig(storeConfigSchema, storeRaw, file)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      const key = err.key === undefined || err.key === '' ? 'store' : `store.${err.key}`
-      throw new ConfigError(err.message.replace(`"${err.key ?? ''}"`, `"${key}"`), { key, file, cause: err })
-    }
-    throw err
-  }
+  const section = c.store ?? { type: 'sqlite' }
+  // sqlite keeps store.db in the data dir unless the section says where.
+  const store: StoreConfig = section.type === 'sqlite' && section.dataDir === undefined && section.path === undefined ? { ...section, dataDir } : section
   return {
     dataDir,
     apiServer: c.apiServer,
