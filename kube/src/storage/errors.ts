@@ -1,6 +1,6 @@
 import { CodedError } from '@edgemesh/common'
 
-export type StoreErrorCode = 'STORE_KEY_EXISTS' | 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_COMPACTED' | 'STORE_CLOSED' | 'STORE_UNAVAILABLE' | 'STORE_WATCH_OVERFLOW'
+export type StoreErrorCode = 'STORE_KEY_EXISTS' | 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_COMPACTED' | 'STORE_CLOSED' | 'STORE_UNAVAILABLE' | 'STORE_WATCH_OVERFLOW' | 'STORE_LOCKED'
 
 export class StoreError extends CodedError<StoreErrorCode> {
   /** For STORE_COMPACTED: the oldest revision still available. */
@@ -18,5 +18,6 @@ export const ERROR_CATALOGUE: Record<StoreErrorCode, string> = {
   STORE_COMPACTED: 'The requested revision is older than the compaction window (HTTP 410 Gone).',
   STORE_CLOSED: 'The store is stopped.',
   STORE_UNAVAILABLE: 'The backend (e.g. etcd) cannot be reached.',
+  STORE_LOCKED: 'Another process has the SQLite store file open; one cloudcore (or edgecore) per data dir.',
   STORE_WATCH_OVERFLOW: 'A watcher fell too far behind (its buffer bound was exceeded) and was ended; relist and watch again (HTTP 410 Gone).'
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { ConfigError, silentLogger, type Logger } from '@edgemesh/common'
+import { ConfigError, hasCode, silentLogger, type Logger } from '@edgemesh/common'
 import { StoreError } from './errors.js'
 import { prefixEnd } from './key-range.js'
 import { WatchQueue } from './watch-queue.js'
@@ -133,6 +133,12 @@ export class SqliteStore implements Store {
     if (this.db !== undefined) return
     const db = new Database(this.file)
     try {
+      this.lock(db)
+    } catch (err) {
+      db.close()
+      throw err
+    }
+    try {
       db.pragma('journal_mode = WAL')
       // NORMAL in WAL keeps the database consistent on power loss; only the last commits may be lost.
       db.pragma('synchronous = NORMAL')
@@ -152,6 +158,25 @@ export class SqliteStore implements Store {
       this.timer.unref()
     }
     this.log.info({ file: this.file, revision: this.rev, compacted: this.compacted }, 'store opened')
+  }
+
+  /**
+   * One process owns the file: the revision counter and the watchers live in this process, so a
+   * second writer would hand out duplicate revisions. EXCLUSIVE locking mode holds the file lock
+   * from the first transaction until close (the OS drops it if the process dies, so nothing stale
+   * is left behind); a second opener fails at once with STORE_LOCKED.
+   */
+  private lock (db: Database.Database): void {
+    try {
+      db.pragma('locking_mode = EXCLUSIVE')
+      db.pragma('busy_timeout = 0')
+      db.exec('BEGIN EXCLUSIVE; COMMIT')
+    } catch (err) {
+      if (hasCode(err, 'SQLITE_BUSY') || hasCode(err, 'SQLITE_LOCKED')) {
+        throw new StoreError('STORE_LOCKED', `SQLite store ${this.file} is in use by another process (one cloudcore/edgecore per data dir)`, { cause: err })
+      }
+      throw new StoreError('STORE_UNAVAILABLE', `cannot open SQLite store at ${this.file}`, { cause: err })
+    }
   }
 
   async stop (): Promise<void> {

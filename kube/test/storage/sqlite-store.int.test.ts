@@ -1,11 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { hasCode } from '@edgemesh/common'
 import { sqliteStore, type SqliteStoreInit, type Store } from '../../src/storage/index.js'
 import { nextWithin, runStoreSuite, take } from './store-suite.js'
 
+const run = promisify(execFile)
+const kubeRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
 const root = mkdtempSync(join(tmpdir(), 'edgemesh-sqlite-store-'))
 let n = 0
 afterAll(() => { rmSync(root, { recursive: true, force: true }) })
@@ -27,6 +32,29 @@ describe('sqliteStore', () => {
     opened.push(s)
     return s
   }
+
+  // Before: a second process could open the same file and hand out the same revisions (its counter
+  // and watchers live in memory), corrupting the history both served.
+  it('refuses a second owner of the file with STORE_LOCKED, in this process and in another, until the first stops', async () => {
+    const dataDir = join(root, `locked${n++}`)
+    const first = await open({ dataDir })
+    await first.create('/a', 'x')
+    const second = sqliteStore({ dataDir, compactIntervalMs: 0 })
+    await expect(second.start()).rejects.toMatchObject({ code: 'STORE_LOCKED', name: 'StoreError' })
+    expect(second.isStarted()).toBe(false)
+    // A real second process, through the built package.
+    const script = `import { sqliteStore } from ${JSON.stringify(pathToFileURL(join(kubeRoot, 'dist/src/storage/index.js')).href)}
+const s = sqliteStore({ dataDir: ${JSON.stringify(dataDir)}, compactIntervalMs: 0 })
+try { await s.start(); console.log('OPENED'); await s.stop() } catch (err) { console.log(err.code) }`
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 })
+    expect(stdout.trim()).toBe('STORE_LOCKED')
+    // The first owner is unaffected and, once it stops, the file is free.
+    expect((await first.get('/a'))?.value).toBe('x')
+    await first.stop()
+    opened.splice(opened.indexOf(first), 1)
+    const again = await open({ dataDir })
+    expect((await again.get('/a'))?.value).toBe('x')
+  })
 
   it('refuses an init with neither path nor dataDir with CONFIG_INVALID naming the key', () => {
     expect(() => sqliteStore({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', key: 'dataDir' }))
