@@ -1,10 +1,7 @@
 import { CodedError } from '@edgemesh/common'
 
-export type BootstrapCode =
-  | 'BOOTSTRAP_TOKEN_INVALID' | 'BOOTSTRAP_TOKEN_EXPIRED' | 'BOOTSTRAP_TOKEN_CA_MISMATCH' | 'BOOTSTRAP_UNAUTHORIZED'
-  | 'BOOTSTRAP_CSR_INVALID' | 'BOOTSTRAP_CSR_SIGNATURE_INVALID' | 'BOOTSTRAP_CSR_REUSED' | 'BOOTSTRAP_NODE_NAME_INVALID'
-  | 'BOOTSTRAP_NODE_NAME_TAKEN' | 'BOOTSTRAP_RENEWAL_FORBIDDEN' | 'BOOTSTRAP_BODY_TOO_LARGE' | 'BOOTSTRAP_NOT_FOUND'
-  | 'BOOTSTRAP_CA_INCOMPLETE'
+/** The codes of this module: the keys of its catalogue (one table). */
+export type BootstrapCode = keyof typeof ERROR_CATALOGUE
 
 const STATUS: Record<BootstrapCode, number> = {
   BOOTSTRAP_TOKEN_INVALID: 401,
@@ -31,7 +28,7 @@ export class BootstrapError extends CodedError<BootstrapCode> {
   }
 }
 
-export const ERROR_CATALOGUE: Record<string, string> = {
+export const ERROR_CATALOGUE = {
   BOOTSTRAP_TOKEN_INVALID: 'A join token is malformed, has a bad signature, or was signed with a key epoch that is no longer accepted.',
   BOOTSTRAP_TOKEN_EXPIRED: 'A join token is past its expiry (24 h after it was issued).',
   BOOTSTRAP_TOKEN_CA_MISMATCH: 'The CA hash in a join token is not the hash of this cluster\'s CA certificate.',
@@ -45,4 +42,4 @@ export const ERROR_CATALOGUE: Record<string, string> = {
   BOOTSTRAP_BODY_TOO_LARGE: 'A bootstrap request body is over the size limit.',
   BOOTSTRAP_NOT_FOUND: 'No such bootstrap endpoint (only GET /ca.crt and POST /edge.crt exist).',
   BOOTSTRAP_CA_INCOMPLETE: 'The CA directory has a CA certificate but its key did not appear in time (a creator crashed half-way); remove both files and start again.'
-}
+} as const satisfies Record<string, string>

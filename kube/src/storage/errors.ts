@@ -1,7 +1,7 @@
 import { CodedError } from '@edgemesh/common'
 
-export type StoreErrorCode = 'STORE_KEY_EXISTS' | 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_COMPACTED' | 'STORE_CLOSED' | 'STORE_UNAVAILABLE' | 'STORE_WATCH_OVERFLOW' | 'STORE_LOCKED'
-
+/** The codes of this module: the keys of its catalogue (one table). */
+export type StoreErrorCode = keyof typeof ERROR_CATALOGUE
 export class StoreError extends CodedError<StoreErrorCode> {
   /** For STORE_COMPACTED: the oldest revision still available. */
   readonly compactedRevision?: number
@@ -11,7 +11,7 @@ export class StoreError extends CodedError<StoreErrorCode> {
   }
 }
 
-export const ERROR_CATALOGUE: Record<StoreErrorCode, string> = {
+export const ERROR_CATALOGUE = {
   STORE_KEY_EXISTS: 'Create of a key that already exists.',
   STORE_NOT_FOUND: 'Update or delete of a key that does not exist.',
   STORE_CONFLICT: 'The key\'s revision differs from the expected one (optimistic concurrency).',
@@ -20,4 +20,4 @@ export const ERROR_CATALOGUE: Record<StoreErrorCode, string> = {
   STORE_UNAVAILABLE: 'The backend (e.g. etcd) cannot be reached.',
   STORE_LOCKED: 'Another process has the SQLite store file open; one cloudcore (or edgecore) per data dir.',
   STORE_WATCH_OVERFLOW: 'A watcher fell too far behind (its buffer bound was exceeded) and was ended; relist and watch again (HTTP 410 Gone).'
-}
+} as const satisfies Record<string, string>

@@ -1,14 +1,14 @@
 import { CodedError } from '@edgemesh/common'
 import { ApiError, type ApiReason } from '../../machinery/errors.js'
 
-export type PatchErrorCode = 'PATCH_INVALID' | 'PATCH_TEST_FAILED' | 'PATCH_UNSUPPORTED_MEDIA_TYPE' | 'PATCH_APPLY_CONFLICT'
-
-export const ERROR_CATALOGUE: Record<PatchErrorCode, string> = {
+/** The codes of this module: the keys of its catalogue (one table). */
+export type PatchErrorCode = keyof typeof ERROR_CATALOGUE
+export const ERROR_CATALOGUE = {
   PATCH_INVALID: 'A patch body is malformed or cannot be applied to the object (bad JSON Pointer, missing path, bad directive, list item without its merge key, etc.).',
   PATCH_TEST_FAILED: 'A JSON patch `test` operation found a different value; nothing was applied.',
   PATCH_UNSUPPORTED_MEDIA_TYPE: 'The patch type is not available for this kind (strategic merge on a CRD) or is unknown.',
   PATCH_APPLY_CONFLICT: 'Server-side apply would change fields owned by other field managers; retry with force to take them over.'
-}
+} as const satisfies Record<string, string>
 
 /**
  * Which Kubernetes Status reason each code becomes at the HTTP layer, as kube-apiserver answers.
