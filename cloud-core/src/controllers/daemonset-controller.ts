@@ -1,9 +1,8 @@
-import type { Logger } from '@edgemesh/common'
 import type { DaemonSetStatus } from 'kubernetes-types/apps/v1.js'
 import type { Toleration } from 'kubernetes-types/core/v1.js'
 import { filterNode } from '../scheduler/predicates.js'
-import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
-import { DAEMON_SETS, NODES, PODS, controllerOf, inNamespace, keyOf, splitKey, type DaemonSet, type Node, type Pod, matchesSelector, formatLabelSelector, type ObjectClient, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
+import { DAEMON_SETS, NODES, PODS, controllerOf, inNamespace, keyOf, splitKey, type DaemonSet, type Node, type Pod, matchesSelector, formatLabelSelector, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
 import { podTemplateHash } from './pod-template-hash.js'
 import { scaledValue } from './rollout-math.js'
 
@@ -19,16 +18,9 @@ export const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }
 ]
 
-export interface DaemonSetControllerInit {
-  /** @default 2 */
-  workers?: number
-}
+export type DaemonSetControllerInit = ControllerInit
 
-export interface DaemonSetControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type DaemonSetControllerComponents = ControllerComponents
 
 /** The pod a DaemonSet would run on `node` (before creation), with the daemon tolerations merged in. */
 export function daemonPodFor (ds: DaemonSet, nodeName: string, hash: string): Pod {

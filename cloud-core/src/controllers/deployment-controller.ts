@@ -1,7 +1,7 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import { hasCode } from '@edgemesh/common'
 import type { DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js'
-import { timestamp, DEPLOYMENTS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet, matchesSelector, formatLabelSelector, type ObjectClient } from '@edgemesh/kube/machinery'
-import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
+import { timestamp, DEPLOYMENTS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet, matchesSelector, formatLabelSelector } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
 import { podTemplateHash, templatesEqual } from './pod-template-hash.js'
 import { maxScaleDown, newReplicaSetReplicas, resolveFenceposts } from './rollout-math.js'
 
@@ -10,16 +10,9 @@ export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-rep
 export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas'
 export const POD_TEMPLATE_HASH = 'pod-template-hash'
 
-export interface DeploymentControllerInit {
-  /** @default 2 */
-  workers?: number
-}
+export type DeploymentControllerInit = ControllerInit
 
-export interface DeploymentControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type DeploymentControllerComponents = ControllerComponents
 
 const revisionOf = (rs: ReplicaSet): number => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? '0') || 0
 const specReplicas = (rs: ReplicaSet): number => rs.spec.replicas ?? 1

@@ -1,6 +1,5 @@
-import type { Logger } from '@edgemesh/common'
-import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
-import { NAMESPACES, type Namespace, type ObjectClient, type ResourceDefinition, type ResourceRef } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents } from '@edgemesh/kube/client'
+import { NAMESPACES, type Namespace, type ResourceDefinition, type ResourceRef } from '@edgemesh/kube/machinery'
 
 export const NAMESPACE_FINALIZER = 'kubernetes'
 
@@ -11,10 +10,7 @@ export interface NamespaceControllerInit {
   recheckMs?: number
 }
 
-export interface NamespaceControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
+export interface NamespaceControllerComponents extends ControllerComponents {
   resources: () => ResourceDefinition[]
 }
 

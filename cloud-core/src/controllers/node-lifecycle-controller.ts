@@ -1,7 +1,7 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import { hasCode } from '@edgemesh/common'
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js'
-import { NODE_LEASE_NAMESPACE, timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, type ObjectClient, isPodReady } from '@edgemesh/kube/machinery'
-import { ReconcileLoop, byNodeName, type Informer, type InformerFactory, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
+import { NODE_LEASE_NAMESPACE, timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, isPodReady } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, byNodeName, type Informer, ignoreNotFound, updateWithRetry, type ControllerComponents } from '@edgemesh/kube/client'
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable'
 export const EDGE_ROLE_LABEL = 'node-role.kubernetes.io/edge'
@@ -15,11 +15,7 @@ export interface NodeLifecycleControllerInit {
   podEvictionTimeoutMs?: number
 }
 
-export interface NodeLifecycleControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type NodeLifecycleControllerComponents = ControllerComponents
 
 const nowIso = (): string => timestamp(new Date())
 

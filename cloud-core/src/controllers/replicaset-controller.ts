@@ -1,22 +1,15 @@
-import type { Logger } from '@edgemesh/common'
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js'
-import { ReconcileLoop, ignoreNotFound, type Informer, type InformerFactory } from '@edgemesh/kube/client'
-import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector, type ObjectClient, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
+import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
 
-export interface ReplicaSetControllerInit {
-  /** @default 2 */
-  workers?: number
+export interface ReplicaSetControllerInit extends ControllerInit {
   /** Most pods created or deleted in one pass. @default 100 */
   burst?: number
   /** Grace period for pods removed on scale down; undefined = the pod's own. */
   podDeleteGracePeriodSeconds?: number
 }
 
-export interface ReplicaSetControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type ReplicaSetControllerComponents = ControllerComponents
 
 /**
  * Deletion order on scale down, most expendable first: unscheduled, then pending, then not ready,

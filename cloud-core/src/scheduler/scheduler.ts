@@ -1,7 +1,7 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import { hasCode } from '@edgemesh/common'
 import type { PodCondition } from 'kubernetes-types/core/v1.js'
-import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod, type ObjectClient, isPodActive } from '@edgemesh/kube/machinery'
-import { ReconcileLoop, EventRecorder, byNodeName, type InformerFactory, type Informer, ignoreNotFound, updateWithRetry } from '@edgemesh/kube/client'
+import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod, isPodActive } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, EventRecorder, byNodeName, type Informer, ignoreNotFound, updateWithRetry, type ControllerComponents } from '@edgemesh/kube/client'
 import { failedSchedulingMessage, filterNode, leastAllocatedScore, podRequests, scoringRequests, type Resources } from './predicates.js'
 
 export interface SchedulerInit {
@@ -13,11 +13,7 @@ export interface SchedulerInit {
   unschedulableRetryMs?: number
 }
 
-export interface SchedulerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type SchedulerComponents = ControllerComponents
 
 /**
  * Whether a node update can change where pods fit: labels, taints, cordon, allocatable or the Ready

@@ -1,12 +1,26 @@
 import type { Logger, Startable } from '@edgemesh/common'
 import { runWorkers, WorkQueue } from './work-queue.js'
 import type { InformerFactory } from './informer.js'
+import type { ObjectClient } from '../machinery/types.js'
 
 /** Counters every controller keeps; the manager renders them as Prometheus text. */
 export interface ControllerMetrics {
   reconciles: number
   errors: number
   queueDepth: number
+}
+
+/** What every controller depends on: its client, its logger and the shared informer cache. */
+export interface ControllerComponents {
+  client: ObjectClient
+  logger: Logger
+  informers: InformerFactory
+}
+
+/** Options every controller takes. */
+export interface ControllerInit {
+  /** Keys reconciled in parallel. @default 2 */
+  workers?: number
 }
 
 export interface ReconcileLoopInit {
