@@ -37,4 +37,11 @@ describe('workspace bins', () => {
       expect(`${r.stdout}${r.stderr}`, name).toMatch(new RegExp(`usage: ${name}`, 'i'))
     }
   })
+
+  it('says "not built yet" (exit 1) instead of a stack trace when the entry point is missing', async () => {
+    const script = `import { launch } from '@edgemesh/common/launch'\nawait launch('demo', new URL('file:///nonexistent/dist/src/bin/demo.js'))\n`
+    const err = await run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: ROOT, timeout: 30_000 }).then(() => undefined, (e: { code?: number, stderr?: string }) => e)
+    expect(err?.code).toBe(1)
+    expect(err?.stderr).toBe('demo is not built yet: run `npm run build` in the repository first\n')
+  })
 })
