@@ -1,23 +1,9 @@
-import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
+import { testDeployment as deploy, testPod as pod } from '../fixtures.js'
 import { ApiError } from '../../src/machinery/errors.js'
 import { applyBinding, fromScale, toScale } from '../../src/server/subresources.js'
 
-const pod = (spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' },
-  spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec },
-  ...(status !== undefined ? { status } : {})
-})
 
-const deploy = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): KubeObject => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'u', resourceVersion: '7' },
-  spec: {
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }, { name: 'side', image: 'busybox' }] } },
-    ...spec
-  },
-  status
-})
 
 describe('applyBinding', () => {
   it('sets spec.nodeName and a PodScheduled condition without touching the input', () => {

@@ -1,14 +1,9 @@
-import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
+import { testPod as pod } from '@edgemesh/kube/testing'
 import { podCells } from '@edgemesh/kube/server'
 import { defaultPullPolicy, podsResource, qosClass } from '../../../src/api-server/resources/pods.js'
 import { ctxWith, fakeServiceClient } from './fake-client.js'
 
-const pod = (spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' },
-  spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec },
-  ...(status !== undefined ? { status } : {})
-})
 
 describe('pods resource', () => {
   const def = podsResource()

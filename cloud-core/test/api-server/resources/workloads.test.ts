@@ -1,18 +1,9 @@
-import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
+import { testDeployment as deploy } from '@edgemesh/kube/testing'
 import { daemonSetCells, deploymentCells, replicaSetCells } from '@edgemesh/kube/server'
 import { daemonSetsResource, deploymentsResource, replicaSetsResource } from '../../../src/api-server/resources/workloads.js'
 import { ctxWith, fakeServiceClient } from './fake-client.js'
 
-const deploy = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): KubeObject => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'u', resourceVersion: '7' },
-  spec: {
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }, { name: 'side', image: 'busybox' }] } },
-    ...spec
-  },
-  status
-})
 
 describe('deployments resource', () => {
   const def = deploymentsResource()
