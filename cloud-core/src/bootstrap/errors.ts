@@ -29,8 +29,8 @@ export class BootstrapError extends CodedError<BootstrapCode> {
 }
 
 export const ERROR_CATALOGUE = {
-  BOOTSTRAP_TOKEN_INVALID: 'A join token is malformed, has a bad signature, or was signed with a key epoch that is no longer accepted.',
-  BOOTSTRAP_TOKEN_EXPIRED: 'A join token is past its expiry (24 h after it was issued).',
+  BOOTSTRAP_TOKEN_INVALID: 'A join token is malformed, has a bad signature, or names a key epoch from the future.',
+  BOOTSTRAP_TOKEN_EXPIRED: 'A join token is past its expiry (24 h after it was issued), including one whose signing key has left the accepted window.',
   BOOTSTRAP_TOKEN_CA_MISMATCH: 'The CA hash in a join token is not the hash of this cluster\'s CA certificate.',
   BOOTSTRAP_UNAUTHORIZED: 'A certificate request carried neither a bearer token nor a valid node client certificate.',
   BOOTSTRAP_CSR_INVALID: 'The request body is not a PEM PKCS#10 certificate signing request.',
