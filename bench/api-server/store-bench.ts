@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { etcdStore, sqliteStore, type Store } from '../../cloud-core/src/store/index.js'
+import { sqliteStore, type Store } from '../../kube/src/storage/index.js'
+import { etcdStore } from '../../cloud-core/src/store/index.js'
 import { etcdAvailable, startEtcd } from '../../cloud-core/test/store/etcd-server.js'
 
 const arg = (name: string, dflt: number): number => {

@@ -1,29 +1,27 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
-import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, sleep, stopAll, type CertificateAuthority, type KeyAndCert, type KubeObject, type Logger, type Startable } from '@edgemesh/common'
+import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, stopAll, type CertificateAuthority, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
 import { createApiCore, type ApiCore } from './api-server/api-core.js'
-import type { Patcher } from './api-server/patcher.js'
-import { builtinResources, crdToResourceDefinitions, ServiceAllocator } from './api-server/resources/index.js'
+import { builtinResources, ServiceAllocator } from './api-server/resources/index.js'
 import { shippedCrds } from './api-server/resources/shipped-crds.js'
 import { ApiServer } from './api-server/server.js'
-import type { ResourceRef } from './api-server/types.js'
+import type { ResourceRef } from '@edgemesh/kube/machinery'
 import type { CloudCoreConfig } from './config.js'
 import { createControllerManager, type ControllerManager } from './controllers/index.js'
-import { applyCrd, OpenApiPublisher, openApiPatchSchema, openApiValidator, removeCrd, SchemaIndex } from './openapi/index.js'
-import { applyPatch } from './patch/index.js'
 import { createStore } from './store/index.js'
+import { CrdRegistrar, CRDS } from './crd-registrar.js'
+import { CloudCoreError } from './errors.js'
 
-/** Namespaces every cluster has (kube-apiserver creates the same four). */
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
 
-const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' }
 const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', namespace: 'default' }
 
 export interface CloudCoreComponents {
   /** @default a logger built from `config.log` */
   logger?: Logger
+  /** The process's metrics registry: API server, controllers (and cloud-hub) series, served at the API's /metrics. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 /** Where cloudcore keeps its files under the data dir. */
@@ -134,87 +132,13 @@ export interface CloudCore extends Startable {
   /** Path of the admin kubeconfig written at start. */
   readonly kubeconfigPath: string
   readonly pki: ClusterPki
+  readonly metrics: MetricsRegistry
   waitForSync: (signal?: AbortSignal) => Promise<void>
-}
-
-/**
- * Keeps the registry and the OpenAPI index in step with the stored CRDs: each served version of a
- * CRD becomes a ResourceDefinition, and goes away with the CRD.
- */
-class CrdRegistrar implements Startable {
-  private ac?: AbortController
-  private loop?: Promise<void>
-  private readonly registered = new Map<string, Array<{ group: string, version: string, resource: string }>>()
-
-  constructor (private readonly core: ApiCore, private readonly index: SchemaIndex, private readonly log: Logger) {}
-
-  /** Registers (or re-registers) one CRD right away, so a create is usable before the watch sees it. */
-  apply (crd: KubeObject): void {
-    const name = crd.metadata.name ?? ''
-    const defs = crdToResourceDefinitions(crd)
-    const now = new Set(defs.map(d => `${d.group}/${d.version}/${d.resource}`))
-    for (const old of this.registered.get(name) ?? []) {
-      if (!now.has(`${old.group}/${old.version}/${old.resource}`)) this.core.registry.unregister(old.group, old.version, old.resource)
-    }
-    try {
-      applyCrd(this.index, crd)
-    } catch (err) {
-      this.log.warn({ err, crd: name }, 'CRD schema not usable for validation/explain')
-    }
-    for (const d of defs) this.core.registry.register(d)
-    this.registered.set(name, defs.map(d => ({ group: d.group, version: d.version, resource: d.resource })))
-  }
-
-  remove (crd: KubeObject): void {
-    const name = crd.metadata.name ?? ''
-    for (const old of this.registered.get(name) ?? []) this.core.registry.unregister(old.group, old.version, old.resource)
-    this.registered.delete(name)
-    try {
-      removeCrd(this.index, crd)
-    } catch (err) {
-      this.log.debug({ err, crd: name }, 'CRD schema was not indexed')
-    }
-  }
-
-  async start (): Promise<void> {
-    if (this.ac !== undefined) return
-    const ac = new AbortController()
-    this.ac = ac
-    const list = await this.core.client.list(CRDS)
-    for (const crd of list.items) this.apply(crd)
-    let rv = list.metadata.resourceVersion ?? '0'
-    this.loop = (async () => {
-      while (!ac.signal.aborted) {
-        try {
-          for await (const ev of this.core.client.watch(CRDS, { resourceVersion: rv, signal: ac.signal })) {
-            if (ev.type === 'ERROR') { rv = '0'; break }
-            rv = ev.object.metadata.resourceVersion ?? rv
-            if (ev.type === 'DELETED') this.remove(ev.object)
-            else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
-              if (ev.object.metadata.deletionTimestamp !== undefined) this.remove(ev.object)
-              else this.apply(ev.object)
-            }
-          }
-        } catch (err) {
-          if (ac.signal.aborted) return
-          this.log.warn({ err }, 'CRD watch failed; restarting')
-          // Abortable, so stop() does not wait out the backoff.
-          await sleep(500, ac.signal).catch(() => {})
-        }
-      }
-    })()
-  }
-
-  async stop (): Promise<void> {
-    this.ac?.abort()
-    await this.loop
-    this.ac = undefined
-    this.loop = undefined
-  }
 }
 
 class DefaultCloudCore implements CloudCore {
   readonly config: CloudCoreConfig
+  readonly metrics: MetricsRegistry
   private readonly log: Logger
   private readonly ownsLogger: boolean
   private parts: Startable[] = []
@@ -228,15 +152,16 @@ class DefaultCloudCore implements CloudCore {
     this.config = config
     this.ownsLogger = components.logger === undefined
     this.log = components.logger ?? createLogger({ name: 'cloudcore', level: config.log.level, format: config.log.format })
+    this.metrics = components.metrics ?? new MetricsRegistry()
   }
 
   get core (): ApiCore {
-    if (this.apiCore === undefined) throw new Error('cloudcore is not started')
+    if (this.apiCore === undefined) throw new CloudCoreError('CLOUDCORE_NOT_STARTED', 'cloudcore is not started')
     return this.apiCore
   }
 
   get pki (): ClusterPki {
-    if (this.clusterPki === undefined) throw new Error('cloudcore is not started')
+    if (this.clusterPki === undefined) throw new CloudCoreError('CLOUDCORE_NOT_STARTED', 'cloudcore is not started')
     return this.clusterPki
   }
 
@@ -274,20 +199,15 @@ class DefaultCloudCore implements CloudCore {
     await store.start()
     const started: Startable[] = [store]
     try {
-      const index = new SchemaIndex()
-      const patchSchema = openApiPatchSchema()({ index })
-      const patcher: Patcher = (type, original, patch, ctx) => applyPatch(type, original, patch, { schema: ctx.schema ?? patchSchema, gvk: ctx.gvk, manager: ctx.fieldManager, force: ctx.force })
+      // createApiCore configures the validator, patch schema, patcher and OpenAPI publisher over one index.
       const core = await createApiCore({
         store,
         logger: componentLogger(this.log, 'api-core'),
-        validator: openApiValidator()({ index }),
-        patchSchema,
-        patcher,
-        resources: builtinResources({ allocator }),
-        systemNamespaces: SYSTEM_NAMESPACES
+        resources: builtinResources({ allocator })
       })
+      const index = core.schemaIndex
       this.apiCore = core
-      const crds = new CrdRegistrar(core, index, componentLogger(this.log, 'crd-registrar'))
+      const crds = new CrdRegistrar({ client: core.client, registry: core.registry, index, logger: componentLogger(this.log, 'crd-registrar') })
       await crds.start()
       started.push(crds)
       await this.applyShippedCrds(core, crds, log)
@@ -295,7 +215,8 @@ class DefaultCloudCore implements CloudCore {
       const server = new ApiServer({
         core,
         logger: this.log,
-        openapi: new OpenApiPublisher({ index, resources: () => core.registry.all() })
+        openapi: core.openapi,
+        metrics: this.metrics
       }, {
         port: cfg.apiServer.port,
         host: cfg.apiServer.bindAddress,
@@ -313,6 +234,7 @@ class DefaultCloudCore implements CloudCore {
           client: core.client,
           logger: this.log,
           resources: () => core.registry.all(),
+          metrics: this.metrics,
           options: {
             endpoints: { workers },
             deployment: { workers },

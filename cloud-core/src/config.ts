@@ -1,7 +1,8 @@
 import { resolve } from 'node:path'
-import { ConfigError, loadConfigFile, parseConfig, z } from '@edgemesh/common'
+import { loadConfigFile, logConfigSchema, parseConfig, z } from '@edgemesh/common'
+import { API_SERVER_DEFAULTS } from '@edgemesh/kube/server'
 import { parseCidr4, parsePortRange } from './api-server/resources/service-allocator.js'
-import { storeConfigSchema, type StoreConfig } from './store/store-config.js'
+import { storeSectionSchema, type StoreConfig } from './store/store-config.js'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
@@ -41,20 +42,20 @@ export const cloudCoreConfigSchema = z.object({
   dataDir: z.string().min(1).optional(),
   apiServer: z.object({
     /** @default '0.0.0.0' */
-    bindAddress: z.string().min(1).default('0.0.0.0'),
+    bindAddress: z.string().min(1).default(API_SERVER_DEFAULTS.host),
     /** 0 picks a free port (tests). @default 6443 */
-    port: z.number().int().min(0).max(65535).default(6443),
+    port: z.number().int().min(0).max(65535).default(API_SERVER_DEFAULTS.port),
     /** @default '10.96.0.0/12' */
     serviceCIDR: cidr.default('10.96.0.0/12'),
     /** @default '30000-32767' */
     nodePortRange: portRange.default('30000-32767'),
     /** @default 3145728 (3 MiB, like kube-apiserver) */
-    maxBodyBytes: z.number().int().positive().default(3 * 1024 * 1024),
+    maxBodyBytes: z.number().int().positive().default(API_SERVER_DEFAULTS.bodyLimit),
     /** Extra DNS names / IPs for the serving certificate. @default [] */
     certSANs: z.array(z.string().min(1)).default([])
   }).strict().default({}),
   /** Store backend (`type` or `kind`: sqlite | etcd); sqlite keeps `store.db` in the data dir. @default { type: sqlite } */
-  store: z.record(z.unknown()).optional(),
+  store: z.preprocess(storeSpelling, storeSectionSchema).optional(),
   /** External kube-apiserver mode: recorded only, the embedded server still runs. */
   kubeconfig: z.string().min(1).optional(),
   controllers: z.object({
@@ -65,12 +66,7 @@ export const cloudCoreConfigSchema = z.object({
     /** Set false to run the API server alone. @default true */
     enabled: z.boolean().default(true)
   }).strict().default({}),
-  log: z.object({
-    /** @default 'info' */
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** @default 'json' */
-    format: z.enum(['json', 'pretty']).default('json')
-  }).strict().default({})
+  log: logConfigSchema
 }).strict()
 
 export type CloudCoreConfigInput = z.input<typeof cloudCoreConfigSchema>
@@ -85,6 +81,13 @@ export interface CloudCoreConfig {
   log: { level: string, format: 'json' | 'pretty' }
 }
 
+/** `kind` is accepted as a spelling of the `type` discriminator, and `type` defaults to sqlite. */
+function storeSpelling (v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
+  const { kind, ...rest } = v as Record<string, unknown>
+  return { type: kind ?? 'sqlite', ...rest }
+}
+
 export function defaultDataDir (isRoot = process.getuid?.() === 0): string {
   return isRoot ? '/var/lib/cloudcore' : resolve('.edgemesh-data', 'cloudcore')
 }
@@ -93,20 +96,9 @@ export function defaultDataDir (isRoot = process.getuid?.() === 0): string {
 export function resolveCloudCoreConfig (raw: unknown, file?: string): CloudCoreConfig {
   const c = parseConfig(cloudCoreConfigSchema, raw, file)
   const dataDir = resolve(c.dataDir ?? defaultDataDir())
-  // `kind` is accepted as a spelling of the store module's `type` discriminator.
-  const { kind, ...givenStore } = c.store ?? {}
-  const storeRaw: Record<string, unknown> = { type: kind ?? 'sqlite', ...givenStore }
-  if (storeRaw.type === 'sqlite' && storeRaw.dataDir === undefined && storeRaw.path === undefined) storeRaw.dataDir = dataDir
-  let store: StoreConfig
-  try {
-    store = parseConfig(storeConfigSchema, storeRaw, file)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      const key = err.key === undefined || err.key === '' ? 'store' : `store.${err.key}`
-      throw new ConfigError(err.message.replace(`"${err.key ?? ''}"`, `"${key}"`), { key, file, cause: err })
-    }
-    throw err
-  }
+  const section = c.store ?? { type: 'sqlite' }
+  // sqlite keeps store.db in the data dir unless the section says where.
+  const store: StoreConfig = section.type === 'sqlite' && section.dataDir === undefined && section.path === undefined ? { ...section, dataDir } : section
   return {
     dataDir,
     apiServer: c.apiServer,

@@ -1,4 +1,5 @@
 import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { get as httpsGet } from 'node:https'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -66,6 +67,21 @@ describe('createCloudCore', () => {
     expect(cc.core.registry.lookup('networking.istio.io', 'v1alpha3', 'destinationrules')?.kind).toBe('DestinationRule')
   })
 
+  // Before: cloudcore built its own patcher without the PatchError → ApiError mapping, so in-process
+  // callers (controllers) saw PATCH_* codes where HTTP clients saw API_* ones.
+  it('gives in-process patch failures the same API error codes as HTTP clients', async () => {
+    cc = make()
+    await cc.start()
+    const CMS = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' }
+    await cc.core.client.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'p' }, data: { a: '1' } })
+    const bad = await cc.core.client.patch(CMS, 'p', 'json', [{ op: 'replace', path: '/data/missing/deeper', value: 'x' }]).catch((e: unknown) => e)
+    expect(bad).toMatchObject({ name: 'ApiError', code: 'API_BAD_REQUEST' })
+    const failedTest = await cc.core.client.patch(CMS, 'p', 'json', [{ op: 'test', path: '/data/a', value: '2' }]).catch((e: unknown) => e)
+    expect(failedTest).toMatchObject({ name: 'ApiError', code: 'API_INVALID' })
+    const smp = await cc.core.client.patch(CMS, 'p', 'strategic', { metadata: { $patch: 'bogus' } }).catch((e: unknown) => e)
+    expect(smp).toMatchObject({ name: 'ApiError' })
+  })
+
   it('registers a CRD created at runtime and forgets it when deleted', async () => {
     cc = make()
     await cc.start()
@@ -78,6 +94,36 @@ describe('createCloudCore', () => {
     await expect.poll(() => reg.lookup('example.io', 'v1', 'gadgets')?.namespaced).toBe(false)
     await cc.core.client.delete(CRDS, 'gadgets.example.io')
     await expect.poll(() => reg.lookup('example.io', 'v1', 'gadgets')).toBeUndefined()
+  })
+
+  it('serves API server and controller series from one registry at /metrics, surviving a restart', async () => {
+    cc = createCloudCore(resolveCloudCoreConfig({ dataDir: dir, apiServer: { bindAddress: '127.0.0.1', port: 0 } }), { logger: silentLogger() })
+    await cc.start()
+    await cc.waitForSync()
+    await cc.stop()
+    await cc.start()
+    const pki = cc.pki
+    const scrape = async (): Promise<{ status: number, type: string, text: string }> => await new Promise((resolve, reject) => {
+      httpsGet({ host: '127.0.0.1', port: cc!.port, path: '/metrics', ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem }, res => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (c: string) => { text += c }).on('end', () => { resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text }) })
+      }).on('error', reject)
+    })
+    await scrape()
+    const m = await scrape()
+    expect(m.status).toBe(200)
+    expect(m.type).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(m.text).toMatch(/^edgemesh_apiserver_requests_total\{verb="get",resource="discovery",code="200"\} 1$/m)
+    expect(m.text).toMatch(/^edgemesh_controller_reconciles_total\{controller="namespace"\} \d+$/m)
+    // One sample per controller per scrape, even after stop and start.
+    expect(m.text.match(/^edgemesh_controller_queue_depth\{controller="scheduler"\}/gm)).toHaveLength(1)
+    expect(m.text.match(/^# TYPE edgemesh_apiserver_watchers gauge$/gm)).toHaveLength(1)
+  })
+
+  it('throws the typed CLOUDCORE_NOT_STARTED for its running parts before start', () => {
+    cc = make()
+    expect(() => cc!.core).toThrow(expect.objectContaining({ code: 'CLOUDCORE_NOT_STARTED', name: 'CloudCoreError' }))
+    expect(() => cc!.pki).toThrow(expect.objectContaining({ code: 'CLOUDCORE_NOT_STARTED' }))
   })
 
   it('start and stop are idempotent and stop closes the port', async () => {

@@ -12,6 +12,18 @@ export class EdgeMeshError extends Error {
   }
 }
 
+/**
+ * Base of a module's error class, typed by the module's code union:
+ * `export class StoreError extends CodedError<StoreErrorCode> {}`. Callers can only pass catalogued
+ * codes, and `err.code` narrows to them.
+ */
+export class CodedError<C extends string> extends EdgeMeshError {
+  declare readonly code: C
+  constructor (code: C, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
 /** Is `err` an EdgeMeshError (or any error) carrying this code? */
 export function hasCode (err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code
@@ -36,10 +48,10 @@ export class TimeoutError extends EdgeMeshError {
   constructor (message = 'The operation timed out') { super('TIMEOUT', message) }
 }
 
-export class CertificateError extends EdgeMeshError {
-  constructor (code: 'CERT_INVALID' | 'CERT_EXPIRED' | 'CERT_UNTRUSTED' | 'CERT_REVOKED' | 'CERT_MISMATCH', message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
+export class CertificateError extends CodedError<'CERT_INVALID' | 'CERT_EXPIRED' | 'CERT_UNTRUSTED' | 'CERT_REVOKED' | 'CERT_MISMATCH'> {}
+
+export class MetricsError extends EdgeMeshError {
+  constructor (message: string) { super('METRICS_INVALID_NAME', message) }
 }
 
 export const ERROR_CATALOGUE: Record<string, string> = {
@@ -50,5 +62,7 @@ export const ERROR_CATALOGUE: Record<string, string> = {
   CERT_EXPIRED: 'A certificate is outside its validity period.',
   CERT_UNTRUSTED: 'A certificate does not chain to the cluster CA.',
   CERT_REVOKED: 'A certificate serial is on the revocation list.',
-  CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).'
+  CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).',
+  QUEUE_OVERFLOW: 'A queue consumer fell more items behind than the queue buffers; it was ended and must start over.',
+  METRICS_INVALID_NAME: 'A metric was registered under a name outside the edgemesh_<component>_<thing>_<unit> scheme (a programming error, caught at start).'
 }

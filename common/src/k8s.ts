@@ -42,10 +42,22 @@ export interface KubeList<T extends KubeObject = KubeObject> {
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
 
-export interface WatchEvent<T = KubeObject> {
-  type: WatchEventType
-  object: T
+/** A Kubernetes `Status` (metav1.Status): the body of an error response and of an ERROR watch event. */
+export interface StatusObject {
+  kind: 'Status'
+  apiVersion: 'v1'
+  metadata: Record<string, unknown>
+  status: 'Success' | 'Failure'
+  message?: string
+  reason?: string
+  details?: { name?: string, group?: string, kind?: string, uid?: string, causes?: Array<{ reason?: string, message?: string, field?: string }>, retryAfterSeconds?: number }
+  code?: number
 }
+
+/** One event of a watch stream. ERROR carries a Status (410 Expired: relist), every other type an object. */
+export type WatchEvent<T = KubeObject> =
+  | { type: Exclude<WatchEventType, 'ERROR'>, object: T }
+  | { type: 'ERROR', object: StatusObject }
 
 /** Group/version/resource: how an API path names a collection. Core group is ''. */
 export interface GroupVersionResource { group: string, version: string, resource: string }

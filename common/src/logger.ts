@@ -1,7 +1,18 @@
 import { pino, type Logger, type LoggerOptions } from 'pino'
 import pretty from 'pino-pretty'
+import { z } from 'zod'
 
 export type { Logger } from 'pino'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** The `log:` section of every binary's config file. */
+export const logConfigSchema = z.object({
+  /** @default 'info' */
+  level: z.enum(LOG_LEVELS).default('info'),
+  /** 'json' for machines, 'pretty' for humans. @default 'json' */
+  format: z.enum(['json', 'pretty']).default('json')
+}).strict().default({})
 
 export interface LoggerInit {
   /** @default 'info' (or LOG_LEVEL from the environment) */

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve, dirname } from 'node:path'
-import { loadConfigFile, parseConfig, z } from '@edgemesh/common'
+import { loadConfigFile, logConfigSchema, parseConfig, z } from '@edgemesh/common'
 
 const multiaddrString = z.string().regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/0.0.0.0/tcp/20004')
 
@@ -39,10 +39,7 @@ export const ServerConfigSchema = z.object({
     maxConnections: z.number().int().positive().default(4096),
     authWaitMs: z.number().int().positive().default(5_000)
   }).strict().default({}),
-  log: z.object({
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    format: z.enum(['json', 'pretty']).default('json')
-  }).strict().default({})
+  log: logConfigSchema
 }).strict()
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>

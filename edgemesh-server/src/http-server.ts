@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import type { MetricsRegistry } from './metrics.js'
+import type { MetricsRegistry } from '@edgemesh/common'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -36,7 +36,11 @@ export class HealthServer {
         return
       }
       if (path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.components.metrics.render())
+        const metrics = this.components.metrics
+        metrics.render().then(
+          text => { res.writeHead(200, { 'content-type': metrics.contentType }).end(text) },
+          () => { res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n') }
+        )
         return
       }
       res.writeHead(404).end()

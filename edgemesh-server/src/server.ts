@@ -1,7 +1,7 @@
 import { readFile, access } from 'node:fs/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { componentLogger, silentLogger } from '@edgemesh/common'
+import { componentLogger, MetricsRegistry, silentLogger } from '@edgemesh/common'
 import { loadOrCreatePeerKey, meshAuth, meshConnectionGater, meshRelayGate } from '@edgemesh/mesh'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
@@ -11,7 +11,6 @@ import { defaultDataDir } from './config.js'
 import { ServerError } from './errors.js'
 import { punchCoordinator } from './hole-punch/coordinator.js'
 import { HealthServer } from './http-server.js'
-import { MetricsRegistry } from './metrics.js'
 import { relayGate, relayService } from './relay/relay-config.js'
 import { rendezvousServer } from './rendezvous/rendezvous-service.js'
 import { RendezvousTable } from './rendezvous/rendezvous-table.js'
@@ -29,6 +28,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export interface EdgeMeshServerComponents {
   /** @default silent */
   logger?: Logger
+  /** The process's metrics registry, served on the health port's /metrics. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 // A type alias (not an interface) so it satisfies libp2p's indexed ServiceMap constraint.
@@ -43,7 +44,7 @@ export type ServerServices = {
 
 /** edgemesh-server: relay + rendezvous + hole-punch coordinator on one libp2p host, plus the health/metrics port. */
 export class EdgeMeshServer implements Startable {
-  readonly metrics = new MetricsRegistry()
+  readonly metrics: MetricsRegistry
   private node?: Libp2p<ServerServices>
   private health?: HealthServer
   private readonly log: Logger
@@ -51,13 +52,17 @@ export class EdgeMeshServer implements Startable {
 
   constructor (private readonly config: ServerConfig, components: EdgeMeshServerComponents = {}) {
     this.log = componentLogger(components.logger ?? silentLogger(), 'edgemesh-server')
+    this.metrics = components.metrics ?? new MetricsRegistry()
     // Once per server, not per start: the registry outlives restarts.
+    const reservations = this.metrics.gauge('edgemesh_server_relay_reservations', { help: 'Live relay reservations' })
+    const connections = this.metrics.gauge('edgemesh_server_connections', { help: 'Open libp2p connections' })
+    const authenticated = this.metrics.gauge('edgemesh_server_authenticated_peers', { help: 'Peers that proved a cluster certificate' })
     this.metrics.onCollect(() => {
       const node = this.node
       if (node === undefined) return
-      this.metrics.gauge('edgemesh_server_relay_reservations', 'Live relay reservations')(node.services.relay.reservations.size)
-      this.metrics.gauge('edgemesh_server_connections', 'Open libp2p connections')(node.getConnections().length)
-      this.metrics.gauge('edgemesh_server_authenticated_peers', 'Peers that proved a cluster certificate')(node.services.auth.authenticatedPeers().length)
+      reservations.set(node.services.relay.reservations.size)
+      connections.set(node.getConnections().length)
+      authenticated.set(node.services.auth.authenticatedPeers().length)
     })
   }
 
@@ -108,7 +113,7 @@ export class EdgeMeshServer implements Startable {
     // libp2p builds the gater before its services, so it reaches them late through this holder.
     const holder: { auth?: MeshAuth, relay?: CircuitRelayService } = {}
     const limits = cfg.limits
-    const refused = this.metrics.counter('edgemesh_server_relay_refused_total', 'Relay reservations/connections refused (code RELAY_NO_RESERVATION) by reason')
+    const refused = this.metrics.counter('edgemesh_server_relay_refused_total', { help: 'Relay reservations/connections refused (code RELAY_NO_RESERVATION) by reason', labelNames: ['reason', 'code'] })
     const table = new RendezvousTable({ maxEntries: limits.maxRegistrations })
     const relayInit = {
       maxReservations: limits.maxReservations,
@@ -128,7 +133,7 @@ export class EdgeMeshServer implements Startable {
       connectionGater: {
         ...meshConnectionGater(getAuth, gaterInit),
         // The mesh relay gate decides who may use the relay; relayGate wraps it with the table limit, logs and metrics.
-        ...relayGate(relayInit, { gater: meshRelayGate(getAuth, gaterInit), logger, relay: () => holder.relay, onRefused: reason => { refused({ reason, code: 'RELAY_NO_RESERVATION' }) } })
+        ...relayGate(relayInit, { gater: meshRelayGate(getAuth, gaterInit), logger, relay: () => holder.relay, onRefused: reason => { refused.inc({ reason, code: 'RELAY_NO_RESERVATION' }) } })
       },
       connectionManager: {
         maxConnections: limits.maxConnections,

@@ -33,15 +33,11 @@ describe('edgemesh-server start/stop', () => {
       await server.start()
       await server.stop()
       await server.start()
-      const gauge = vi.spyOn(server.metrics, 'gauge')
-      server.metrics.render()
-      const sampled = gauge.mock.calls.map(([name]) => name).sort()
-      expect(sampled).toEqual([
-        'edgemesh_server_authenticated_peers',
-        'edgemesh_server_connections',
-        'edgemesh_server_relay_reservations',
-        'edgemesh_server_rendezvous_registrations'
-      ])
+      // The registry returns the gauge already registered under a name: spy on the live ones.
+      const names = ['edgemesh_server_authenticated_peers', 'edgemesh_server_connections', 'edgemesh_server_relay_reservations', 'edgemesh_server_rendezvous_registrations']
+      const sets = names.map(name => vi.spyOn(server.metrics.gauge(name, { help: '' }), 'set'))
+      await server.metrics.render()
+      expect(sets.map(s => s.mock.calls.length)).toEqual([1, 1, 1, 1])
     } finally {
       await server.stop()
     }

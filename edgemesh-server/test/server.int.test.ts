@@ -103,7 +103,7 @@ describe('edgemesh-server on loopback', () => {
       transportManager: { faultTolerance: FaultTolerance.NO_FATAL }
     })
     try {
-      await eventually(() => server.metrics.value('edgemesh_server_relay_refused_total', { reason: 'unauthenticated', code: 'RELAY_NO_RESERVATION' }) > 0, 15_000, 'refusal metric')
+      await eventually(async () => await server.metrics.value('edgemesh_server_relay_refused_total', { reason: 'unauthenticated', code: 'RELAY_NO_RESERVATION' }) > 0, 15_000, 'refusal metric')
       expect(server.libp2p.services.relay.reservations.has(stranger.peerId)).toBe(false)
       expect(stranger.getMultiaddrs().some(a => a.toString().includes('p2p-circuit'))).toBe(false)
     } finally {
@@ -124,7 +124,7 @@ describe('edgemesh-server on loopback', () => {
     const err = await agents[0]!.services.nat.punch('no-such-node', undefined, AbortSignal.timeout(10_000)).catch((e: unknown) => e)
     expect(hasCode(err, 'PUNCH_REFUSED')).toBe(true)
     expect((err as { remoteCode?: string }).remoteCode).toBe('PUNCH_PEER_UNAVAILABLE')
-    expect(server.metrics.value('edgemesh_server_punch_requests_total', { result: 'PUNCH_PEER_UNAVAILABLE' })).toBe(1)
+    expect(await server.metrics.value('edgemesh_server_punch_requests_total', { result: 'PUNCH_PEER_UNAVAILABLE' })).toBe(1)
   })
 
   it('serves healthz, readyz and prometheus metrics', async () => {

@@ -1,3 +1,5 @@
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { certInfo, createCA, eventually, issueCert, type CertificateAuthority, type KeyAndCert } from '@edgemesh/common'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BootstrapServer, JoinTokens, MemoryIssuedCertRegistry } from '../../cloud-core/src/bootstrap/index.js'
@@ -59,6 +61,21 @@ describe('joining a node', () => {
     const token = await tokens.issue()
     await stops.pop()?.()
     await expect(joinCluster({ server: url, token, nodeName: 'edge-9' })).rejects.toMatchObject({ code: 'JOIN_UNREACHABLE' })
+  })
+
+  it('stops reading a bootstrap reply over 1 MiB with JOIN_REPLY_TOO_LARGE', async () => {
+    // A hostile or broken server that answers /ca.crt with an endless body.
+    const hog = createHttpsServer({ key: serving.keyPem, cert: serving.certPem }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-pem-file' })
+      const chunk = Buffer.alloc(64 * 1024, 0x41)
+      const pump = (): void => { while (!res.destroyed && res.write(chunk)); }
+      res.on('drain', pump)
+      pump()
+    })
+    await new Promise<void>(resolve => hog.listen(0, '127.0.0.1', resolve))
+    stops.push(async () => { hog.closeAllConnections(); await new Promise(resolve => hog.close(resolve)) })
+    const port = (hog.address() as AddressInfo).port
+    await expect(joinCluster({ server: `https://127.0.0.1:${port}`, token: await tokens.issue(), nodeName: 'edge-11' })).rejects.toMatchObject({ code: 'JOIN_REPLY_TOO_LARGE' })
   })
 
   it('renews a node certificate with the current one', async () => {

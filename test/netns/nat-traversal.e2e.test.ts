@@ -57,7 +57,8 @@ describe.skipIf(reason !== undefined)('NAT traversal through two cone NATs (netn
     expect((ready.addrs as string[]).some(a => a.includes('p2p-circuit'))).toBe(false)
     const text = await eventually(async () => {
       const t = await mesh.serverMetrics()
-      return /edgemesh_server_relay_refused_total\{code="RELAY_NO_RESERVATION",reason="unauthenticated"\} [1-9]/.test(t) ? t : undefined
+      // Label order is the exporter's business (Prometheus ignores it): match both labels in any order.
+      return /^edgemesh_server_relay_refused_total\{(?=[^}]*code="RELAY_NO_RESERVATION")(?=[^}]*reason="unauthenticated")[^}]*\} [1-9]/m.test(t) ? t : undefined
     }, 20_000, 'refusal counted')
     expect(text).toMatch(/edgemesh_server_relay_reservations 2\b/)
   })

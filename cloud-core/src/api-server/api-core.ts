@@ -1,14 +1,12 @@
 import type { Logger } from '@edgemesh/common'
 import { OpenApiPatchSchema, OpenApiPublisher, OpenApiValidator, SchemaIndex } from '../openapi/index.js'
 import { updateManagedFields } from '../patch/index.js'
-import type { Store } from '../store/types.js'
+import type { Store } from '@edgemesh/kube/storage'
 import { kubePatcher } from './kube-patcher.js'
-import { LocalClient, type LocalClientInit } from './local-client.js'
-import type { Patcher } from './patcher.js'
-import { DefaultResourceRegistry } from './registry.js'
+import { LocalClient, type LocalClientInit } from '@edgemesh/kube/client'
+import { DefaultResourceRegistry, RestStorage, type RestStorageInit, type Patcher } from '@edgemesh/kube/server'
 import { builtinResources } from './resources/index.js'
-import { RestStorage, type RestStorageInit } from './rest-storage.js'
-import type { PatchSchema, ResourceDefinition, SchemaValidator } from './types.js'
+import type { PatchSchema, ResourceDefinition, SchemaValidator } from '@edgemesh/kube/machinery'
 
 export interface ApiCoreInit extends RestStorageInit {
   /** Definitions to serve. @default builtinResources() */

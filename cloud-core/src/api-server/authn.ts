@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { z } from '@edgemesh/common'
-import { ApiError } from './errors.js'
-import type { RequestUser } from './types.js'
+import { ApiError, type RequestUser } from '@edgemesh/kube/machinery'
 
 /** Bearer token file in the data dir: `{"tokens":[{"token":"...","user":"...","groups":["..."]}]}`. */
 export const TOKEN_FILE_NAME = 'tokens.json'

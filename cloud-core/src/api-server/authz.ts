@@ -1,17 +1,6 @@
 import type { KubeObject } from '@edgemesh/common'
-import { ApiError } from './errors.js'
-import type { Verb } from './router.js'
-import type { RequestUser } from './types.js'
-
-export interface RequestAttributes {
-  verb: Verb
-  group: string
-  resource: string
-  subresource?: string
-  namespace?: string
-  /** From the URL, or from the body for create. */
-  name?: string
-}
+import { ApiError, NODE_LEASE_NAMESPACE, type RequestUser } from '@edgemesh/kube/machinery'
+import type { RequestAttributes, RequestAuthorizer, Verb } from '@edgemesh/kube/server'
 
 /** What the node rules need to know about stored objects (a pod's node). */
 export interface AuthorizerComponents {
@@ -31,7 +20,7 @@ const NODE_PREFIX = 'system:node:'
  * user system:node:<name>) read core resources and write only what belongs to them; the mesh
  * agent (system:edgemesh) reads what service discovery and its DNS need. Everything else is 403.
  */
-export class Authorizer {
+export class Authorizer implements RequestAuthorizer {
   private readonly getPod?: AuthorizerComponents['getPod']
 
   constructor (components: AuthorizerComponents = {}) {
@@ -59,7 +48,7 @@ export class Authorizer {
     if (a.group === '' && READ.has(a.verb) && a.subresource !== 'log' && a.resource !== 'secrets') return true
     if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && READ.has(a.verb)) return true
     if (a.group === '' && a.resource === 'nodes' && (WRITE.has(a.verb) || a.verb === 'delete') && a.name === node && (a.subresource === undefined || a.subresource === 'status')) return true
-    if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && (WRITE.has(a.verb) || a.verb === 'delete') && a.namespace === 'kube-node-lease' && a.name === node && a.subresource === undefined) return true
+    if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && (WRITE.has(a.verb) || a.verb === 'delete') && a.namespace === NODE_LEASE_NAMESPACE && a.name === node && a.subresource === undefined) return true
     if (a.group === '' && a.resource === 'events' && (a.verb === 'create' || a.verb === 'patch' || a.verb === 'update')) return true
     if (a.group === '' && a.resource === 'pods' && a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch') && a.namespace !== undefined && a.name !== undefined && this.getPod !== undefined) {
       const pod = await this.getPod(a.namespace, a.name)

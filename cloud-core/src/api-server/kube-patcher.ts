@@ -1,7 +1,7 @@
 import type { KubeObject } from '@edgemesh/common'
 import { applyPatch, PatchError } from '../patch/index.js'
-import type { Patcher } from './patcher.js'
-import type { PatchSchema } from './types.js'
+import type { Patcher } from '@edgemesh/kube/server'
+import type { PatchSchema } from '@edgemesh/kube/machinery'
 
 /**
  * The patch module (strategic merge, server-side apply) as a Patcher. Its errors become ApiErrors

@@ -1,41 +1,15 @@
-import { createServer, type Server } from 'node:https'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { hasCode, type Logger, type Startable } from '@edgemesh/common'
+import type { IncomingMessage } from 'node:http'
+import type { Logger, MetricsRegistry } from '@edgemesh/common'
+import { ApiServer as KubeApiServer, type ApiServerInit as KubeApiServerInit, type ApiServerTls, type OpenApiSource } from '@edgemesh/kube/server'
 import type { ApiCore } from './api-core.js'
 import { Authenticator, type TokenMap } from './authn.js'
 import { Authorizer } from './authz.js'
-import { ApiError } from './errors.js'
-import type { RequestContext } from './handlers/context.js'
-import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js'
-import { handleResource } from './handlers/resources.js'
-import { AGGREGATED_DISCOVERY_TYPE, COMMON_HEADERS, DEFAULT_BODY_LIMIT, negotiate, sendJson, sendStatus } from './http-util.js'
-import { ApiMetrics } from './metrics.js'
-import { route } from './router.js'
 
-/** What the server needs from the OpenAPI module (OpenApiPublisher fits). */
-export interface OpenApiSource {
-  rootJson: () => string
-  document: (gvPath: string) => { json: string, hash: string } | undefined
-}
+export type { ApiServerTls, OpenApiSource }
 
-export interface ApiServerTls {
-  key: string
-  cert: string
-  /** Cluster CA: client certificates are verified against it. */
-  ca: string
-}
-
-export interface ApiServerInit {
-  /** @default 6443 */
-  port?: number
-  /** @default '0.0.0.0' */
-  host?: string
+export interface ApiServerInit extends KubeApiServerInit {
+  /** The cloud's API is HTTPS only. */
   tls: ApiServerTls
-  /** Request body limit in bytes. @default 3 MiB (kube-apiserver's) */
-  bodyLimit?: number
-  /** Longest watch stream; clients asking for more get this. @default 1800 */
-  maxWatchSeconds?: number
 }
 
 export interface ApiServerComponents {
@@ -45,222 +19,34 @@ export interface ApiServerComponents {
   tokens?: TokenMap
   /** Serves /openapi/v3 when given; 404 otherwise. */
   openapi?: OpenApiSource
-}
-
-const HEALTH = new Set(['/healthz', '/readyz', '/livez'])
-
-/** Errors from other layers, mapped to a Status; anything unknown is a 500 that never kills the server. */
-export function toApiError (err: unknown, log: Logger): ApiError {
-  if (err instanceof ApiError) return err
-  const e = err as { toApiError?: () => unknown, message?: unknown }
-  if (typeof e?.toApiError === 'function') {
-    // Errors that know their Status (PatchError, ApplyConflictError with its causes) build it themselves.
-    const mapped = e.toApiError()
-    if (mapped instanceof ApiError) return mapped
-  }
-  if (hasCode(err, 'STORE_CONFLICT')) return new ApiError('Conflict', 'the object has been modified; please apply your changes to the latest version and try again')
-  if (hasCode(err, 'STORE_COMPACTED')) return new ApiError('Expired', 'too old resource version')
-  if (hasCode(err, 'STORE_UNAVAILABLE') || hasCode(err, 'STORE_CLOSED')) return new ApiError('ServiceUnavailable', 'the storage backend is unavailable')
-  log.error({ err }, 'unexpected error while serving a request')
-  return new ApiError('InternalError', `Internal error occurred: ${typeof e?.message === 'string' ? e.message : 'unknown error'}`)
+  /** The process's registry, served at /metrics. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 /**
- * The Kubernetes-compatible HTTPS endpoint: authn (client certs, bearer tokens), authz, discovery,
- * OpenAPI v3, resource verbs and watch streams, health and metrics.
+ * cloud-core's API endpoint: the kube ApiServer over the cloud's registry and storage, with its
+ * authentication (client certificates, bearer tokens) and authorization (masters, node rules, mesh).
  */
-export class ApiServer implements Startable {
-  readonly metrics = new ApiMetrics()
-  private readonly init: Required<Omit<ApiServerInit, 'tls'>> & { tls: ApiServerTls }
-  private readonly core: ApiServerComponents['core']
-  private readonly log: Logger
-  private readonly authn: Authenticator
-  private readonly authz: Authorizer
-  private readonly openapi?: OpenApiSource
-  private server?: Server
-  private readonly active = new Set<AbortController>()
-  private readonly discoveryCache = new Map<string, string>()
-  private discoveryVersion = -1
-
+export class ApiServer extends KubeApiServer {
   constructor (components: ApiServerComponents, init: ApiServerInit) {
-    this.init = { port: 6443, host: '0.0.0.0', bodyLimit: DEFAULT_BODY_LIMIT, maxWatchSeconds: 1800, ...init }
-    this.core = components.core
-    this.log = components.logger.child({ component: 'api-server' })
-    this.authn = new Authenticator({ tokens: components.tokens })
-    const podsDef = (): ReturnType<ApiCore['registry']['lookup']> => this.core.registry.lookup('', 'v1', 'pods')
-    this.authz = new Authorizer({
+    const { core } = components
+    const authn = new Authenticator({ tokens: components.tokens })
+    const authorizer = new Authorizer({
       getPod: async (ns, name) => {
-        const def = podsDef()
+        const def = core.registry.lookup('', 'v1', 'pods')
         if (def === undefined) return undefined
-        try { return await this.core.storage.get(def, ns, name) } catch { return undefined }
+        try { return await core.storage.get(def, ns, name) } catch { return undefined }
       }
     })
-    this.openapi = components.openapi
-  }
-
-  isStarted (): boolean { return this.server !== undefined }
-
-  async start (): Promise<void> {
-    if (this.server !== undefined) return
-    const server = createServer({
-      key: this.init.tls.key,
-      cert: this.init.tls.cert,
-      ca: this.init.tls.ca,
-      requestCert: true,
-      rejectUnauthorized: false
-    }, (req, res) => { this.handle(req, res).catch(err => { this.log.error({ err }, 'request handler crashed'); res.destroy() }) })
-    server.on('clientError', (_err, socket) => { socket.destroy() })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.init.port, this.init.host, () => { server.off('error', reject); resolve() })
-    })
-    this.server = server
-    this.log.info({ port: this.port }, 'api server listening')
-  }
-
-  async stop (): Promise<void> {
-    const server = this.server
-    if (server === undefined) return
-    this.server = undefined
-    for (const ac of this.active) ac.abort()
-    this.active.clear()
-    await new Promise<void>(resolve => {
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
-  }
-
-  get port (): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? 0
-  }
-
-  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint()
-    const labels = { verb: (req.method ?? 'GET').toLowerCase(), resource: 'nonresource' }
-    // One controller per request, aborted when the client goes away or the server stops; avoids
-    // chaining every request to a long-lived signal. Created on first use: only requests that wait
-    // (watches) need one, and creating and aborting one per request showed up in write profiles.
-    let ac: AbortController | undefined
-    let closed = false
-    res.once('close', () => {
-      closed = true
-      if (ac !== undefined) { this.active.delete(ac); ac.abort() }
-      this.metrics.observe(labels.verb, labels.resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9)
-    })
-    const active = this.active
-    const signalOf = (): AbortSignal => {
-      if (ac === undefined) {
-        ac = new AbortController()
-        if (closed || this.server === undefined) ac.abort()
-        else active.add(ac)
-      }
-      return ac.signal
-    }
-    const url = req.url ?? '/'
-    const qi = url.indexOf('?')
-    const pathname = qi < 0 ? url : url.slice(0, qi)
-    const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1))
-    try {
-      if (HEALTH.has(pathname)) {
-        res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
-        res.end('ok')
-        return
-      }
-      const user = this.authn.authenticate(req)
-      const r = route(req.method ?? 'GET', pathname, query.get('watch') === 'true' || query.get('watch') === '1')
-      if (r.type === 'method-not-allowed') throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`)
-      if (r.type === 'resource') {
-        const ctx: RequestContext = {
-          req, res, query, user, registry: this.core.registry, storage: this.core.storage, authz: this.authz, metrics: this.metrics,
-          log: this.log, bodyLimit: this.init.bodyLimit, get signal () { return signalOf() }, maxWatchSeconds: this.init.maxWatchSeconds, labels
-        }
-        await handleResource(ctx, r)
-        return
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource')
-      labels.resource = 'discovery'
-      this.serveNonResource(req, res, r)
-    } catch (err) {
-      const apiErr = toApiError(err, this.log)
-      if (res.headersSent) {
-        if (!res.destroyed) res.end()
-        return
-      }
-      // After an over-limit or undecodable upload the rest of the body is not worth reading.
-      sendStatus(res, apiErr, apiErr.httpStatus === 413 ? { Connection: 'close' } : {})
-    }
-  }
-
-  private serveNonResource (req: IncomingMessage, res: ServerResponse, r: Exclude<ReturnType<typeof route>, { type: 'resource' | 'method-not-allowed' }>): void {
-    const defs = (): ReturnType<ApiCore['registry']['all']> => this.core.registry.all()
-    switch (r.type) {
-      case 'api-versions':
-      case 'api-groups': {
-        const core = r.type === 'api-versions'
-        if (negotiate(req.headers.accept, { aggregated: true }).kind === 'aggregated') {
-          const text = this.cached(core ? 'agg-core' : 'agg-apis', () => aggregatedDiscovery(defs(), core)) ?? ''
-          res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': AGGREGATED_DISCOVERY_TYPE, 'Content-Length': Buffer.byteLength(text) })
-          res.end(text)
-          return
-        }
-        this.sendCached(res, core ? 'api' : 'apis', () => core ? apiVersions() : apiGroupList(defs()))
-        return
-      }
-      case 'api-group':
-        this.sendCached(res, `group:${r.group}`, () => apiGroup(defs(), r.group))
-        return
-      case 'api-resources':
-        this.sendCached(res, `res:${r.group}/${r.version}`, () => apiResourceList(defs(), r.group, r.version))
-        return
-      case 'nonresource':
-        this.serveOther(res, r.path)
-    }
-  }
-
-  private serveOther (res: ServerResponse, path: string): void {
-    if (path === '/version' || path === '/version/') { sendJson(res, 200, VERSION_INFO); return }
-    if (path === '/metrics') {
-      const text = this.metrics.render()
-      res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
-      res.end(text)
-      return
-    }
-    if (this.openapi !== undefined && (path === '/openapi/v3' || path === '/openapi/v3/')) {
-      const text = this.openapi.rootJson()
-      res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
-      res.end(text)
-      return
-    }
-    if (this.openapi !== undefined && path.startsWith('/openapi/v3/')) {
-      const doc = this.openapi.document(path.slice('/openapi/v3/'.length))
-      if (doc !== undefined) {
-        res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(doc.json), ETag: `"${doc.hash}"` })
-        res.end(doc.json)
-        return
-      }
-    }
-    throw new ApiError('NotFound', 'the server could not find the requested resource')
-  }
-
-  /** Discovery documents are rebuilt only when the registry changes; undefined when `build` finds nothing. */
-  private cached (key: string, build: () => unknown): string | undefined {
-    const v = this.core.registry.version()
-    if (v !== this.discoveryVersion) { this.discoveryCache.clear(); this.discoveryVersion = v }
-    let text = this.discoveryCache.get(key)
-    if (text === undefined) {
-      const doc = build()
-      if (doc === undefined) return undefined
-      text = JSON.stringify(doc)
-      this.discoveryCache.set(key, text)
-    }
-    return text
-  }
-
-  private sendCached (res: ServerResponse, key: string, build: () => unknown): void {
-    const text = this.cached(key, build)
-    if (text === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource')
-    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
-    res.end(text)
+    super({
+      registry: core.registry,
+      backend: core.storage,
+      logger: components.logger,
+      authenticate: (req: IncomingMessage) => authn.authenticate(req),
+      authorizer,
+      openapi: components.openapi,
+      metrics: components.metrics
+    }, init)
   }
 }
 

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util'
-import { ConfigError } from '@edgemesh/common'
+import { ConfigError, loadConfigFile, z } from '@edgemesh/common'
 import { createCloudCore, type CloudCore } from '../cloudcore.js'
-import { loadCloudCoreConfig, resolveCloudCoreConfig, type CloudCoreConfig } from '../config.js'
+import { resolveCloudCoreConfig, type CloudCoreConfig } from '../config.js'
 
 export const USAGE = `Usage: cloudcore [--config cloudcore.yaml] [--data-dir DIR] [--port N] [--log-format json|pretty]
 
   --config       YAML config file (see cloud-core/README.md); defaults for everything when omitted
-  --data-dir     overrides dataDir (PKI, store.db, admin.kubeconfig)
+  --data-dir     overrides dataDir (PKI, admin.kubeconfig, and store.db unless store.dataDir/path is set)
   --port         overrides apiServer.port (0 = any free port)
   --log-format   json (default) or pretty
   -h, --help     this text`
@@ -31,16 +31,32 @@ export async function configFromArgs (argv: string[]): Promise<CloudCoreConfig |
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`)
   }
   if (values.help === true) return 'help'
-  const base = values.config !== undefined ? await loadCloudCoreConfig(values.config) : resolveCloudCoreConfig({})
-  const overrides: Record<string, unknown> = {
-    dataDir: values['data-dir'] ?? base.dataDir,
-    apiServer: { ...base.apiServer, ...(values.port !== undefined ? { port: Number(values.port) } : {}) },
-    store: base.store.type === 'sqlite' && values['data-dir'] !== undefined && base.store.path === undefined ? { ...base.store, dataDir: values['data-dir'] } : base.store,
-    ...(base.kubeconfig !== undefined ? { kubeconfig: base.kubeconfig } : {}),
-    controllers: { nodeMonitorGracePeriod: base.controllers.nodeMonitorGracePeriodMs, concurrentSyncs: base.controllers.concurrentSyncs, enabled: base.controllers.enabled },
-    log: { ...base.log, ...(values['log-format'] !== undefined ? { format: values['log-format'] } : {}) }
-  }
-  return resolveCloudCoreConfig(overrides, values.config ?? '<command line>')
+  // Layers merged as raw input (file, then flags), validated once: errors name the key as written.
+  const raw = values.config !== undefined ? await readConfigFile(values.config) : {}
+  const file = values.config ?? '<command line>'
+  // store.db follows dataDir unless the file's store section says where.
+  if (values['data-dir'] !== undefined) raw.dataDir = values['data-dir']
+  // A non-number becomes NaN, which the schema rejects naming apiServer.port.
+  if (values.port !== undefined) section(raw, 'apiServer').port = values.port.trim() === '' ? NaN : Number(values.port)
+  if (values['log-format'] !== undefined) section(raw, 'log').format = values['log-format']
+  return resolveCloudCoreConfig(raw, file)
+}
+
+/** `raw[key]` as a mutable object, created when absent (a non-object is left for the schema to reject). */
+function section (raw: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = raw[key]
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>
+  if (v !== undefined) return {}
+  const created: Record<string, unknown> = {}
+  raw[key] = created
+  return created
+}
+
+async function readConfigFile (file: string): Promise<Record<string, unknown>> {
+  const raw = await loadConfigFile(z.unknown(), file)
+  if (raw === null || raw === undefined) return {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`the config must be a mapping: "<root>" (in ${file})`, { key: '', file })
+  return raw as Record<string, unknown>
 }
 
 /**

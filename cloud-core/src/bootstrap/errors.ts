@@ -1,10 +1,7 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
-export type BootstrapCode =
-  | 'BOOTSTRAP_TOKEN_INVALID' | 'BOOTSTRAP_TOKEN_EXPIRED' | 'BOOTSTRAP_TOKEN_CA_MISMATCH' | 'BOOTSTRAP_UNAUTHORIZED'
-  | 'BOOTSTRAP_CSR_INVALID' | 'BOOTSTRAP_CSR_SIGNATURE_INVALID' | 'BOOTSTRAP_CSR_REUSED' | 'BOOTSTRAP_NODE_NAME_INVALID'
-  | 'BOOTSTRAP_NODE_NAME_TAKEN' | 'BOOTSTRAP_RENEWAL_FORBIDDEN' | 'BOOTSTRAP_BODY_TOO_LARGE' | 'BOOTSTRAP_NOT_FOUND'
-  | 'BOOTSTRAP_CA_INCOMPLETE'
+/** The codes of this module: the keys of its catalogue (one table). */
+export type BootstrapCode = keyof typeof ERROR_CATALOGUE
 
 const STATUS: Record<BootstrapCode, number> = {
   BOOTSTRAP_TOKEN_INVALID: 401,
@@ -23,7 +20,7 @@ const STATUS: Record<BootstrapCode, number> = {
 }
 
 /** A refused join or renewal; `httpStatus` is what the bootstrap server answers with. */
-export class BootstrapError extends EdgeMeshError {
+export class BootstrapError extends CodedError<BootstrapCode> {
   readonly httpStatus: number
   constructor (code: BootstrapCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
@@ -31,9 +28,9 @@ export class BootstrapError extends EdgeMeshError {
   }
 }
 
-export const ERROR_CATALOGUE: Record<string, string> = {
-  BOOTSTRAP_TOKEN_INVALID: 'A join token is malformed, has a bad signature, or was signed with a key epoch that is no longer accepted.',
-  BOOTSTRAP_TOKEN_EXPIRED: 'A join token is past its expiry (24 h after it was issued).',
+export const ERROR_CATALOGUE = {
+  BOOTSTRAP_TOKEN_INVALID: 'A join token is malformed, has a bad signature, or names a key epoch from the future.',
+  BOOTSTRAP_TOKEN_EXPIRED: 'A join token is past its expiry (24 h after it was issued), including one whose signing key has left the accepted window.',
   BOOTSTRAP_TOKEN_CA_MISMATCH: 'The CA hash in a join token is not the hash of this cluster\'s CA certificate.',
   BOOTSTRAP_UNAUTHORIZED: 'A certificate request carried neither a bearer token nor a valid node client certificate.',
   BOOTSTRAP_CSR_INVALID: 'The request body is not a PEM PKCS#10 certificate signing request.',
@@ -45,4 +42,4 @@ export const ERROR_CATALOGUE: Record<string, string> = {
   BOOTSTRAP_BODY_TOO_LARGE: 'A bootstrap request body is over the size limit.',
   BOOTSTRAP_NOT_FOUND: 'No such bootstrap endpoint (only GET /ca.crt and POST /edge.crt exist).',
   BOOTSTRAP_CA_INCOMPLETE: 'The CA directory has a CA certificate but its key did not appear in time (a creator crashed half-way); remove both files and start again.'
-}
+} as const satisfies Record<string, string>

@@ -100,9 +100,10 @@ export class JoinTokens {
     }
     const now = this.clock.now()
     const current = this.epochAt(now)
-    if (epoch > current || epoch < current - this.window()) {
-      throw new BootstrapError('BOOTSTRAP_TOKEN_INVALID', `join token key epoch ${epoch} is outside the accepted window`)
-    }
+    if (epoch > current) throw new BootstrapError('BOOTSTRAP_TOKEN_INVALID', `join token key epoch ${epoch} is in the future`)
+    // The window spans a token's whole lifetime, so a token from an older epoch has expired: say so
+    // (an operator must get a new token), rather than calling it malformed.
+    if (epoch < current - this.window()) throw new BootstrapError('BOOTSTRAP_TOKEN_EXPIRED', 'join token has expired; get a new one with keadm gettoken')
     try {
       const { payload } = await jwtVerify(jwt, this.key(epoch), { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, currentDate: new Date(now), requiredClaims: ['exp', 'iat'] })
       return { epoch, expiresAt: new Date((payload.exp ?? 0) * 1000) }

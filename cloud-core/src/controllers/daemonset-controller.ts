@@ -1,15 +1,10 @@
-import type { Logger } from '@edgemesh/common'
 import type { DaemonSetStatus } from 'kubernetes-types/apps/v1.js'
 import type { Toleration } from 'kubernetes-types/core/v1.js'
-import type { ObjectClient } from '../api-server/types.js'
 import { filterNode } from '../scheduler/predicates.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { DAEMON_SETS, NODES, PODS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type DaemonSet, type Node, type Pod } from './k8s.js'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
+import { DAEMON_SETS, NODES, PODS, controllerOf, inNamespace, keyOf, splitKey, type DaemonSet, type Node, type Pod, matchesSelector, formatLabelSelector, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
 import { podTemplateHash } from './pod-template-hash.js'
-import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
 import { scaledValue } from './rollout-math.js'
-import { matchesSelector, selectorToString } from './selectors.js'
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash'
 
@@ -23,16 +18,9 @@ export const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }
 ]
 
-export interface DaemonSetControllerInit {
-  /** @default 2 */
-  workers?: number
-}
+export type DaemonSetControllerInit = ControllerInit
 
-export interface DaemonSetControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type DaemonSetControllerComponents = ControllerComponents
 
 /** The pod a DaemonSet would run on `node` (before creation), with the daemon tolerations merged in. */
 export function daemonPodFor (ds: DaemonSet, nodeName: string, hash: string): Pod {
@@ -93,7 +81,7 @@ export class DaemonSetController extends ReconcileLoop {
     const { namespace } = splitKey(key)
     const client = this.components.client
     const podsRef = inNamespace(PODS, namespace)
-    const owned = (await client.list<Pod>(podsRef, { labelSelector: selectorToString(ds.spec.selector) })).items
+    const owned = (await client.list<Pod>(podsRef, { labelSelector: formatLabelSelector(ds.spec.selector) })).items
       .filter(p => controllerOf(p)?.uid === ds.metadata.uid && matchesSelector(ds.spec.selector, p.metadata.labels) && p.metadata.deletionTimestamp === undefined)
     const hash = podTemplateHash(ds.spec.template)
     const nodes = this.nodes.list()

@@ -1,29 +1,18 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import { hasCode } from '@edgemesh/common'
 import type { DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js'
-import { timestamp } from '../api-server/object-meta.js'
-import type { ObjectClient } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { DEPLOYMENTS, REPLICA_SETS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet } from './k8s.js'
+import { timestamp, DEPLOYMENTS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Deployment, type ReplicaSet, matchesSelector, formatLabelSelector } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
 import { podTemplateHash, templatesEqual } from './pod-template-hash.js'
 import { maxScaleDown, newReplicaSetReplicas, resolveFenceposts } from './rollout-math.js'
-import { matchesSelector, selectorToString } from './selectors.js'
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision'
 export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas'
 export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas'
 export const POD_TEMPLATE_HASH = 'pod-template-hash'
 
-export interface DeploymentControllerInit {
-  /** @default 2 */
-  workers?: number
-}
+export type DeploymentControllerInit = ControllerInit
 
-export interface DeploymentControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type DeploymentControllerComponents = ControllerComponents
 
 const revisionOf = (rs: ReplicaSet): number => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? '0') || 0
 const specReplicas = (rs: ReplicaSet): number => rs.spec.replicas ?? 1
@@ -58,7 +47,7 @@ export class DeploymentController extends ReconcileLoop {
     const d = cached
     const rsRef = inNamespace(REPLICA_SETS, namespace)
     const client = this.components.client
-    const all = (await client.list<ReplicaSet>(rsRef, { labelSelector: selectorToString(d.spec.selector) })).items
+    const all = (await client.list<ReplicaSet>(rsRef, { labelSelector: formatLabelSelector(d.spec.selector) })).items
       .filter(rs => controllerOf(rs)?.uid === d.metadata.uid && matchesSelector(d.spec.selector, rs.metadata.labels))
       .sort(byAge)
     let newRS = all.find(rs => templatesEqual(rs.spec.template, d.spec.template) && rs.metadata.deletionTimestamp === undefined)

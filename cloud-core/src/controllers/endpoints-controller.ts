@@ -1,28 +1,17 @@
 import { createHash } from 'node:crypto'
-import { hasCode, type KubeObject, type Logger } from '@edgemesh/common'
+import { hasCode, type KubeObject } from '@edgemesh/common'
 import type { EndpointAddress, EndpointPort as CoreEndpointPort, EndpointSubset, ServicePort } from 'kubernetes-types/core/v1.js'
 import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1.js'
-import type { ObjectClient } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES, ignoreNotFound, inNamespace, keyOf, splitKey, type EndpointSlice, type Endpoints, type Pod, type Service } from './k8s.js'
-import { isPodReady, isTerminating } from './pod-util.js'
-import { matchesMap } from './selectors.js'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
+import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES, inNamespace, keyOf, splitKey, type EndpointSlice, type Endpoints, type Pod, type Service, matchesMap, isPodReady, isTerminating } from '@edgemesh/kube/machinery'
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by'
 export const MANAGED_BY = 'endpointslice-controller.k8s.io'
 
-export interface EndpointsControllerInit {
-  /** @default 2 */
-  workers?: number
-}
+export type EndpointsControllerInit = ControllerInit
 
-export interface EndpointsControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type EndpointsControllerComponents = ControllerComponents
 
 /** A pod's ports for a service: named targetPorts resolved against its container ports; unresolvable ports are left out. */
 export function resolvePorts (svcPorts: readonly ServicePort[], pod: Pod): EndpointPort[] {

@@ -1,23 +1,16 @@
-import { hasCode, parseApiVersion, type KubeObject, type Logger, type OwnerReference } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition, ResourceRef } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import { byOwnerUid, type Informer, type InformerFactory } from './informer.js'
-import { ignoreNotFound, inNamespace, keyOf, splitKey } from './k8s.js'
+import { hasCode, parseApiVersion, type KubeObject, type OwnerReference } from '@edgemesh/common'
+import { ReconcileLoop, byOwnerUid, type Informer, ignoreNotFound, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
+import { inNamespace, keyOf, splitKey, type ResourceDefinition, type ResourceRef } from '@edgemesh/kube/machinery'
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion'
 export const ORPHAN_FINALIZER = 'orphan'
 
-export interface GarbageCollectorInit {
-  /** @default 2 */
-  workers?: number
+export interface GarbageCollectorInit extends ControllerInit {
   /** Resources never watched (high-churn kinds without owners). @default events */
   ignoredResources?: string[]
 }
 
-export interface GarbageCollectorComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
+export interface GarbageCollectorComponents extends ControllerComponents {
   /** Every served resource; the collector watches the ones that can be listed, watched and deleted. */
   resources: () => ResourceDefinition[]
 }

@@ -1,12 +1,11 @@
-import { componentLogger, startAll, stopAll, type Logger, type Startable } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition } from '../api-server/types.js'
+import { componentLogger, MetricsRegistry, startAll, stopAll, type Logger, type Startable } from '@edgemesh/common'
+import type { ObjectClient, ResourceDefinition } from '@edgemesh/kube/machinery'
 import { Scheduler, type SchedulerInit } from '../scheduler/scheduler.js'
-import type { ReconcileLoop } from './base-controller.js'
 import { DaemonSetController, type DaemonSetControllerInit } from './daemonset-controller.js'
 import { DeploymentController, type DeploymentControllerInit } from './deployment-controller.js'
 import { EndpointsController, type EndpointsControllerInit } from './endpoints-controller.js'
 import { GarbageCollector, type GarbageCollectorInit } from './garbage-collector.js'
-import { InformerFactory } from './informer.js'
+import { InformerFactory, type ReconcileLoop } from '@edgemesh/kube/client'
 import { NamespaceController, type NamespaceControllerInit } from './namespace-controller.js'
 import { NodeLifecycleController, type NodeLifecycleControllerInit } from './node-lifecycle-controller.js'
 import { ReplicaSetController, type ReplicaSetControllerInit } from './replicaset-controller.js'
@@ -34,11 +33,13 @@ export interface ControllerManagerInit {
   /** Served resources (the registry's `all`); the garbage collector and namespace controller walk them. */
   resources: () => ResourceDefinition[]
   options?: ControllerManagerOptions
+  /** The process's registry; each controller's reconcile counters and queue depth are sampled into it per scrape. @default a new one */
+  metrics?: MetricsRegistry
 }
 
 export interface ControllerManager extends Startable {
-  /** Prometheus text exposition lines for every controller's counters. */
-  metrics: () => string
+  /** Where the controllers' series live (`edgemesh_controller_*`, label `controller`). */
+  metrics: MetricsRegistry
   /** Resolves once every informer has listed (useful for tests and readiness). */
   waitForSync: (signal?: AbortSignal) => Promise<void>
   controllers: () => ReadonlyMap<ControllerName, ReconcileLoop>
@@ -68,6 +69,22 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
   }
   for (const name of ALL_CONTROLLERS) if (enabled.has(name)) loops.set(name, make[name]())
   let started = false
+  const metrics = init.metrics ?? new MetricsRegistry()
+  const reconciles = metrics.counter('edgemesh_controller_reconciles_total', { help: 'Reconcile calls per controller.', labelNames: ['controller'] })
+  const errors = metrics.counter('edgemesh_controller_reconcile_errors_total', { help: 'Reconcile calls that failed and were retried.', labelNames: ['controller'] })
+  const depth = metrics.gauge('edgemesh_controller_queue_depth', { help: 'Keys waiting in the work queue.', labelNames: ['controller'] })
+  // The loops keep their own totals; a scrape copies them (so a counter never runs ahead of its loop).
+  const sample = (): void => {
+    reconciles.reset()
+    errors.reset()
+    for (const [controller, loop] of loops) {
+      const m = loop.metrics()
+      reconciles.inc({ controller }, m.reconciles)
+      errors.inc({ controller }, m.errors)
+      depth.set({ controller }, m.queueDepth)
+    }
+  }
+  let stopSampling: (() => void) | undefined
 
   return {
     async start () {
@@ -75,33 +92,26 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
       // The factory is a part of its own, so a controller that fails to start does not leave watches running.
       await startAll([informers, ...loops.values()])
       started = true
+      stopSampling = metrics.onCollect(sample)
       logger.info({ controllers: [...loops.keys()] }, 'controllers started')
     },
     async stop () {
       if (!started) return
       started = false
+      stopSampling?.()
+      stopSampling = undefined
       await stopAll([informers, ...loops.values()])
     },
     isStarted: () => started,
     waitForSync: async signal => { await informers.waitForSync(signal) },
     controllers: () => loops,
-    metrics () {
-      const lines: string[] = []
-      const metric = (name: string, type: string, help: string, value: (l: ReconcileLoop) => number): void => {
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-        for (const [n, l] of loops) lines.push(`${name}{controller="${n}"} ${value(l)}`)
-      }
-      metric('edgemesh_controller_reconciles_total', 'counter', 'Reconcile calls per controller.', l => l.metrics().reconciles)
-      metric('edgemesh_controller_reconcile_errors_total', 'counter', 'Reconcile calls that failed and were retried.', l => l.metrics().errors)
-      metric('edgemesh_controller_queue_depth', 'gauge', 'Keys waiting in the work queue.', l => l.metrics().queueDepth)
-      return lines.join('\n') + '\n'
-    }
+    metrics
   }
 }
 
-export { Informer, InformerFactory, byNodeName, byOwnerUid, type InformerHandler, type InformerInit, type IndexFunc } from './informer.js'
-export { WorkQueue, runWorkers, type WorkQueueInit } from './work-queue.js'
-export { ReconcileLoop, type ControllerMetrics } from './base-controller.js'
+export { Informer, InformerFactory, byNodeName, byOwnerUid, type InformerHandler, type InformerInit, type IndexFunc } from '@edgemesh/kube/client'
+export { WorkQueue, runWorkers, type WorkQueueInit } from '@edgemesh/kube/client'
+export { ReconcileLoop, type ControllerMetrics } from '@edgemesh/kube/client'
 export { EndpointsController } from './endpoints-controller.js'
 export { DeploymentController } from './deployment-controller.js'
 export { ReplicaSetController } from './replicaset-controller.js'
@@ -110,6 +120,6 @@ export { GarbageCollector } from './garbage-collector.js'
 export { NamespaceController } from './namespace-controller.js'
 export { NodeLifecycleController, isEdgeNode } from './node-lifecycle-controller.js'
 export { Scheduler } from '../scheduler/scheduler.js'
-export { ControllerError, ERROR_CATALOGUE } from './errors.js'
+export { ControllerError, ERROR_CATALOGUE } from '@edgemesh/kube/client'
 export { podTemplateHash } from './pod-template-hash.js'
 export { resolveFenceposts } from './rollout-math.js'

@@ -1,8 +1,5 @@
-import type { Logger } from '@edgemesh/common'
-import type { ObjectClient, ResourceDefinition, ResourceRef } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { NAMESPACES, ignoreNotFound, type Namespace } from './k8s.js'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents } from '@edgemesh/kube/client'
+import { NAMESPACES, type Namespace, type ResourceDefinition, type ResourceRef } from '@edgemesh/kube/machinery'
 
 export const NAMESPACE_FINALIZER = 'kubernetes'
 
@@ -13,10 +10,7 @@ export interface NamespaceControllerInit {
   recheckMs?: number
 }
 
-export interface NamespaceControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
+export interface NamespaceControllerComponents extends ControllerComponents {
   resources: () => ResourceDefinition[]
 }
 

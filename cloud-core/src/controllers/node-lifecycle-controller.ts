@@ -1,16 +1,10 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import { hasCode } from '@edgemesh/common'
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1.js'
-import { timestamp } from '../api-server/object-meta.js'
-import type { ObjectClient } from '../api-server/types.js'
-import { toleratesTaint } from '../scheduler/predicates.js'
-import { ReconcileLoop } from './base-controller.js'
-import { byNodeName, type Informer, type InformerFactory } from './informer.js'
-import { LEASES, NODES, PODS, ignoreNotFound, inNamespace, updateWithRetry, type Lease, type Node, type Pod } from './k8s.js'
-import { isPodReady } from './pod-util.js'
+import { NODE_LEASE_NAMESPACE, timestamp, toleratesTaint, LEASES, NODES, PODS, inNamespace, type Lease, type Node, type Pod, isPodReady } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, byNodeName, type Informer, ignoreNotFound, updateWithRetry, type ControllerComponents } from '@edgemesh/kube/client'
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable'
 export const EDGE_ROLE_LABEL = 'node-role.kubernetes.io/edge'
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease'
 
 export interface NodeLifecycleControllerInit {
   /** A node whose lease is not renewed for this long becomes Unknown/unreachable. @default 40_000 */
@@ -21,11 +15,7 @@ export interface NodeLifecycleControllerInit {
   podEvictionTimeoutMs?: number
 }
 
-export interface NodeLifecycleControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type NodeLifecycleControllerComponents = ControllerComponents
 
 const nowIso = (): string => timestamp(new Date())
 

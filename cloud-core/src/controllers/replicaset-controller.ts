@@ -1,26 +1,15 @@
-import type { Logger } from '@edgemesh/common'
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js'
-import type { ObjectClient } from '../api-server/types.js'
-import { ReconcileLoop } from './base-controller.js'
-import type { Informer, InformerFactory } from './informer.js'
-import { PODS, REPLICA_SETS, controllerOf, ignoreNotFound, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet } from './k8s.js'
-import { isPodActive, isPodAvailable, isPodReady } from './pod-util.js'
-import { matchesSelector, selectorToString } from './selectors.js'
+import { ReconcileLoop, ignoreNotFound, type Informer, type ControllerComponents, type ControllerInit } from '@edgemesh/kube/client'
+import { PODS, REPLICA_SETS, controllerOf, inNamespace, keyOf, splitKey, type Pod, type ReplicaSet, matchesSelector, formatLabelSelector, isPodActive, isPodAvailable, isPodReady } from '@edgemesh/kube/machinery'
 
-export interface ReplicaSetControllerInit {
-  /** @default 2 */
-  workers?: number
+export interface ReplicaSetControllerInit extends ControllerInit {
   /** Most pods created or deleted in one pass. @default 100 */
   burst?: number
   /** Grace period for pods removed on scale down; undefined = the pod's own. */
   podDeleteGracePeriodSeconds?: number
 }
 
-export interface ReplicaSetControllerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type ReplicaSetControllerComponents = ControllerComponents
 
 /**
  * Deletion order on scale down, most expendable first: unscheduled, then pending, then not ready,
@@ -70,7 +59,7 @@ export class ReplicaSetController extends ReconcileLoop {
     const client = this.components.client
     const podsRef = inNamespace(PODS, namespace)
     // Read pods from the API, not the cache: a cache that lags our own creates would make us create twice.
-    const owned = (await client.list<Pod>(podsRef, { labelSelector: selectorToString(rs.spec.selector) })).items
+    const owned = (await client.list<Pod>(podsRef, { labelSelector: formatLabelSelector(rs.spec.selector) })).items
       .filter(p => controllerOf(p)?.uid === rs.metadata.uid && matchesSelector(rs.spec.selector, p.metadata.labels))
     const active = owned.filter(isPodActive)
     const want = rs.spec.replicas ?? 1

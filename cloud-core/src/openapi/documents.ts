@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ResourceDefinition } from '../api-server/types.js'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { SchemaIndex } from './schema-index.js'
 import { COMPONENT_PREFIX, componentRef, gvkKey, type GvkTag, type JSONSchema } from './schema-types.js'
 

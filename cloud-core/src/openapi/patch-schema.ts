@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchMeta, PatchSchema } from '../api-server/types.js'
+import type { PatchMeta, PatchSchema } from '@edgemesh/kube/machinery'
 import type { SchemaIndex } from './schema-index.js'
 import type { JSONSchema } from './schema-types.js'
 

@@ -1,6 +1,5 @@
 import { QUANTITY_PATTERN, type GroupVersionKind } from '@edgemesh/common'
-import { isPlainObject } from '../api-server/object-meta.js'
-import type { FieldCause, SchemaValidationResult, SchemaValidator } from '../api-server/types.js'
+import { isPlainObject, type FieldCause, type SchemaValidationResult, type SchemaValidator } from '@edgemesh/kube/machinery'
 import { componentRef, type JSONSchema } from './schema-types.js'
 import type { SchemaIndex } from './schema-index.js'
 

@@ -1,8 +1,6 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchSchema } from '../api-server/types.js'
-import { invalidPatch } from './errors.js'
-import { deepEqual, isObject } from './json-value.js'
-import type { JsonObject, JsonValue } from './json-value.js'
+import { jsonEqual, type PatchSchema } from '@edgemesh/kube/machinery'
+import { invalidPatch, isObject, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
 
 /**
  * Field paths and sets in the managedFields `FieldsV1` vocabulary: `f:<name>` a member,
@@ -138,8 +136,8 @@ function parseElement (el: PathElement): { type: 'f', name: string } | { type: '
 function findItem (list: JsonValue[], el: PathElement): number {
   const e = parseElement(el)
   if (e.type === 'f') return -1
-  if (e.type === 'v') return list.findIndex(x => deepEqual(x, e.value))
-  return list.findIndex(x => isObject(x) && Object.entries(e.key).every(([k, kv]) => deepEqual(x[k], kv)))
+  if (e.type === 'v') return list.findIndex(x => jsonEqual(x, e.value))
+  return list.findIndex(x => isObject(x) && Object.entries(e.key).every(([k, kv]) => jsonEqual(x[k], kv)))
 }
 
 /** The value at `path` in `obj`, or undefined when it is not there. */

@@ -1,12 +1,7 @@
 import { apiVersionOf, type GroupVersionKind } from '@edgemesh/common'
-import { timestamp } from '../api-server/object-meta.js'
-import type { PatchSchema } from '../api-server/types.js'
-import { ApplyConflictError, invalidPatch } from './errors.js'
-import type { FieldConflict } from './errors.js'
-import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt } from './field-set.js'
-import type { FieldPath, FieldSet, FieldsV1 } from './field-set.js'
-import { clone, deepEqual, isObject, put } from './json-value.js'
-import type { JsonObject, JsonValue } from './json-value.js'
+import { jsonEqual, timestamp, type PatchSchema } from '@edgemesh/kube/machinery'
+import { ApplyConflictError, invalidPatch, type FieldConflict, clone, isObject, put, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
+import { decodeFields, encodeFields, fieldsOf, isUnder, listKind, newSet, pathKey, pathString, removeAt, valueAt, type FieldPath, type FieldSet, type FieldsV1 } from './field-set.js'
 
 /**
  * Server-side apply and field ownership (`metadata.managedFields`), modelled on the
@@ -141,7 +136,7 @@ function mergeApplied (live: JsonValue | undefined, applied: JsonValue, schemaPa
     if (lk.kind === 'keyed') {
       const out = clone(live)
       for (const item of applied as JsonObject[]) {
-        const i = out.findIndex(x => isObject(x) && deepEqual(x[lk.mergeKey], item[lk.mergeKey]))
+        const i = out.findIndex(x => isObject(x) && jsonEqual(x[lk.mergeKey], item[lk.mergeKey]))
         if (i >= 0) out[i] = mergeApplied(out[i], item, schemaPath, opts)
         else out.push(clone(item))
       }
@@ -149,7 +144,7 @@ function mergeApplied (live: JsonValue | undefined, applied: JsonValue, schemaPa
     }
     if (lk.kind === 'set') {
       const out = clone(live)
-      for (const v of applied) if (!out.some(x => deepEqual(x, v))) out.push(v)
+      for (const v of applied) if (!out.some(x => jsonEqual(x, v))) out.push(v)
       return out
     }
   }
@@ -199,7 +194,7 @@ export function apply (live: unknown, applied: unknown, opts: ApplyOptions): App
     if (!(p[p.length - 1] ?? '').startsWith('f:')) continue
     const liveV = valueAt(live, p)
     const appliedV = valueAt(config, p)
-    if (liveV === undefined || deepEqual(liveV, appliedV)) continue
+    if (liveV === undefined || jsonEqual(liveV, appliedV)) continue
     // An empty map merges into whatever is there without changing it.
     if (isObject(appliedV) && Object.keys(appliedV).length === 0 && isObject(liveV)) continue
     const field = pathString(p)
@@ -260,7 +255,7 @@ export function updateManagedFields (old: unknown, updated: unknown, manager: st
   const sent = isObject(updated.metadata) ? updated.metadata.managedFields : undefined
   const stored = isObject(old) && isObject(old.metadata) ? old.metadata.managedFields : undefined
   if (Array.isArray(sent) && sent.length === 1 && isObject(sent[0]) && Object.keys(sent[0]).length === 0) return []
-  const useSent = Array.isArray(sent) && sent.length > 0 && !deepEqual(sent, stored)
+  const useSent = Array.isArray(sent) && sent.length > 0 && !jsonEqual(sent, stored)
   const owners = readManagedFields(useSent ? updated : old)
 
   const newFields = fieldsOf(updated, opts, false)
@@ -269,7 +264,7 @@ export function updateManagedFields (old: unknown, updated: unknown, manager: st
   for (const [k, p] of newFields) {
     // A list item changes hands only when it is added; edits inside it move just the edited fields.
     const isItem = !(p[p.length - 1] ?? '').startsWith('f:')
-    if (!oldFields.has(k) || (!isItem && !deepEqual(valueAt(old as JsonValue, p), valueAt(updated, p)))) changed.set(k, p)
+    if (!oldFields.has(k) || (!isItem && !jsonEqual(valueAt(old as JsonValue, p), valueAt(updated, p)))) changed.set(k, p)
   }
   const removed = [...oldFields.keys()].filter(k => !newFields.has(k))
 

@@ -1,8 +1,6 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchMeta, PatchSchema } from '../api-server/types.js'
-import { invalidPatch } from './errors.js'
-import { clone, isObject, kindOf, put } from './json-value.js'
-import type { JsonObject, JsonValue } from './json-value.js'
+import type { PatchMeta, PatchSchema } from '@edgemesh/kube/machinery'
+import { invalidPatch, clone, isObject, kindOf, put, type JsonObject, type JsonValue } from '@edgemesh/kube/server'
 
 /**
  * Kubernetes strategic merge patch (`application/strategic-merge-patch+json`), following the

@@ -1,5 +1,5 @@
-import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration, Container } from 'kubernetes-types/core/v1.js'
-import type { Node, Pod } from '../controllers/k8s.js'
+import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Container } from 'kubernetes-types/core/v1.js'
+import { toleratesTaint, untoleratedTaint, type Node, type Pod } from '@edgemesh/kube/machinery'
 import { bytes, cpuMillis } from './quantity.js'
 
 /** Why a node was filtered out; the text is what goes into FailedScheduling, grouped and counted. */
@@ -56,21 +56,6 @@ export function matchesNodeAffinity (pod: Pod, node: Node): boolean {
   const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms
   if (terms === undefined) return true
   return terms.some(t => matchesNodeSelectorTerm(t, node))
-}
-
-export function toleratesTaint (tol: Toleration, taint: Taint): boolean {
-  if (tol.effect !== undefined && tol.effect !== '' && tol.effect !== taint.effect) return false
-  if (tol.key !== undefined && tol.key !== '' && tol.key !== taint.key) return false
-  // Empty key with Exists tolerates every taint.
-  const op = tol.operator ?? 'Equal'
-  if (op === 'Exists') return true
-  if (op === 'Equal') return (tol.value ?? '') === (taint.value ?? '')
-  return false
-}
-
-/** The first NoSchedule/NoExecute taint the pod does not tolerate, if any. */
-export function untoleratedTaint (taints: readonly Taint[] | undefined, tolerations: readonly Toleration[] | undefined, effects: readonly string[] = ['NoSchedule', 'NoExecute']): Taint | undefined {
-  return (taints ?? []).find(t => effects.includes(t.effect) && !(tolerations ?? []).some(tol => toleratesTaint(tol, t)))
 }
 
 export function taintReason (t: Taint): string {

@@ -1,5 +1,5 @@
 import { QUANTITY_PATTERN } from '@edgemesh/common'
-import { ControllerError } from '../controllers/errors.js'
+import { ControllerError } from '@edgemesh/kube/client'
 
 const SUFFIX: Record<string, number> = {
   '': 1,

@@ -1,12 +1,7 @@
-import { hasCode, type Logger } from '@edgemesh/common'
+import { hasCode } from '@edgemesh/common'
 import type { PodCondition } from 'kubernetes-types/core/v1.js'
-import { timestamp } from '../api-server/object-meta.js'
-import type { ObjectClient } from '../api-server/types.js'
-import { ReconcileLoop } from '../controllers/base-controller.js'
-import { EventRecorder } from '../controllers/event-recorder.js'
-import { byNodeName, type InformerFactory, type Informer } from '../controllers/informer.js'
-import { NODES, PODS, ignoreNotFound, inNamespace, keyOf, splitKey, updateWithRetry, type Node, type Pod } from '../controllers/k8s.js'
-import { isPodActive } from '../controllers/pod-util.js'
+import { timestamp, NODES, PODS, inNamespace, keyOf, splitKey, type Node, type Pod, isPodActive } from '@edgemesh/kube/machinery'
+import { ReconcileLoop, EventRecorder, byNodeName, type Informer, ignoreNotFound, updateWithRetry, type ControllerComponents } from '@edgemesh/kube/client'
 import { failedSchedulingMessage, filterNode, leastAllocatedScore, podRequests, scoringRequests, type Resources } from './predicates.js'
 
 export interface SchedulerInit {
@@ -18,11 +13,7 @@ export interface SchedulerInit {
   unschedulableRetryMs?: number
 }
 
-export interface SchedulerComponents {
-  client: ObjectClient
-  logger: Logger
-  informers: InformerFactory
-}
+export type SchedulerComponents = ControllerComponents
 
 /**
  * Whether a node update can change where pods fit: labels, taints, cordon, allocatable or the Ready

@@ -1,9 +1,7 @@
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen } from 'cockatiel'
 import { Etcd3, isRecoverableError, type IKeyValue, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
 import { silentLogger, type Logger } from '@edgemesh/common'
-import { StoreError } from './errors.js'
-import { WatchQueue } from './watch-queue.js'
-import type { ListOptions, ListResult, Store, StoreEntry, StoreEvent, WatchOptions } from './types.js'
+import { StoreError, WatchQueue, type ListOptions, type ListResult, type Store, type StoreEntry, type StoreEvent, type WatchOptions } from '@edgemesh/kube/storage'
 
 export interface EtcdStoreInit {
   /** etcd client URLs, e.g. `['http://127.0.0.1:2379']`. */

@@ -1,15 +1,12 @@
 import type { Logger } from '@edgemesh/common'
 import { etcdStore } from './etcd-store.js'
-import { sqliteStore } from './sqlite-store.js'
+import { sqliteStore, type Store } from '@edgemesh/kube/storage'
 import type { StoreConfig } from './store-config.js'
-import type { Store } from './types.js'
 
-export * from './types.js'
-export * from './errors.js'
-export * from './sqlite-store.js'
+// The cloud's store backends: etcd here, SQLite from @edgemesh/kube/storage (which also holds the
+// Store contract, its errors and the watch queue).
 export * from './etcd-store.js'
 export * from './store-config.js'
-export { WatchQueue, type WatchQueueInit } from './watch-queue.js'
 
 export interface StoreComponents {
   /** @default silent */

@@ -2,8 +2,8 @@ import { z } from '@edgemesh/common'
 
 const positiveInt = z.number().int().positive()
 
-/** `store:` section of the cloud-core config. Unknown keys are errors. */
-export const storeConfigSchema = z.discriminatedUnion('type', [
+/** The `store:` section as written in cloudcore.yaml (sqlite's dataDir may come from the top-level dataDir). Unknown keys are errors. */
+export const storeSectionSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('sqlite'),
     /** Directory for `store.db`; the cloud-core data dir when omitted. */
@@ -22,7 +22,10 @@ export const storeConfigSchema = z.discriminatedUnion('type', [
     reconnectMaxDelayMs: positiveInt.optional(),
     watchBufferSize: positiveInt.optional()
   }).strict()
-]).superRefine((c, ctx) => {
+])
+
+/** A complete store config (what `createStore` takes). */
+export const storeConfigSchema = storeSectionSchema.superRefine((c, ctx) => {
   if (c.type === 'sqlite' && c.dataDir === undefined && c.path === undefined) {
     ctx.addIssue({ code: 'custom', message: 'sqlite store needs dataDir or path', path: ['dataDir'] })
   }

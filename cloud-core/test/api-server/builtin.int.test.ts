@@ -5,7 +5,7 @@ import { silentLogger } from '@edgemesh/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiCore, type ApiCore } from '../../src/api-server/api-core.js'
 import type { ApiServer } from '../../src/api-server/server.js'
-import { sqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js'
+import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { caller, makePki, startServer, type Caller, type Pki } from './helpers/https.js'
 
 // The default wiring: built-in resources, OpenAPI validation, strategic merge and server-side apply.

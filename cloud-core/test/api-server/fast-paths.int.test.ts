@@ -1,8 +1,7 @@
 import type { KubeObject, WatchEvent } from '@edgemesh/common'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError } from '../../src/api-server/errors.js'
-import type { StorageWatchOpts } from '../../src/api-server/rest-storage.js'
-import type { ResourceDefinition } from '../../src/api-server/types.js'
+import { ApiError, type ResourceDefinition } from '@edgemesh/kube/machinery'
+import type { StorageWatchOpts } from '@edgemesh/kube/server'
 import { testCore, type TestCore } from './helpers/core.js'
 import { cm, CM, NS } from './helpers/defs.js'
 
@@ -66,7 +65,9 @@ describe('shared watch events', () => {
     await core.client.create(inDefault, cm('a', { app: 'web' }))
     const [s, l] = await Promise.all([shared, local])
     expect(l[0]!.object).not.toBe(s[0]!.object)
-    l[0]!.object.metadata.labels!.app = 'changed'
+    const first = l[0]!
+    if (first.type === 'ERROR') throw new Error(`watch failed: ${first.object.message ?? ''}`)
+    first.object.metadata.labels!.app = 'changed'
     expect(s[0]!.object.metadata.labels).toEqual({ app: 'web' })
   })
 

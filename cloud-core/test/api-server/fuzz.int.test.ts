@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { validateMetadataShape } from '../../src/api-server/object-meta.js'
+import { validateMetadataShape } from '@edgemesh/kube/machinery'
 import type { ApiServer } from '../../src/api-server/server.js'
 import { fakeValidator, testCore, type TestCore } from './helpers/core.js'
 import { caller, makePki, startServer, type Caller, type Pki } from './helpers/https.js'

@@ -1,6 +1,6 @@
 import { hasCode, type KubeObject, type WatchEvent } from '@edgemesh/common'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ApiError } from '../../src/api-server/errors.js'
+import { ApiError } from '@edgemesh/kube/machinery'
 import { cm, CM, DEPLOY, NODES, NS, PODS } from './helpers/defs.js'
 import { testCore, type TestCore } from './helpers/core.js'
 

@@ -33,6 +33,27 @@ describe('join tokens', () => {
     await expect(tokens.verify(t)).rejects.toMatchObject({ code: 'BOOTSTRAP_TOKEN_EXPIRED' })
   })
 
+  // Before: how an expired token was refused depended on the time of day it was issued. A token whose
+  // key epoch had left the window was called BOOTSTRAP_TOKEN_INVALID ("not well-formed"), so the
+  // bootstrap server's expired-token test failed whenever it ran in the first hour of an epoch.
+  it('calls every token older than 24 hours expired, whatever the hour it was issued', async () => {
+    for (let issuedAt = 1_000 * 12 * H; issuedAt < 1_001 * 12 * H; issuedAt += H / 2) {
+      const clock = clockAt(issuedAt)
+      const tokens = new JoinTokens(ca, { clock })
+      const t = await tokens.issue()
+      for (const age of [24 * H + 60_000, 25 * H, 36 * H, 100 * H]) {
+        clock.set(issuedAt + age)
+        await expect(tokens.verify(t), `issued at +${(issuedAt % (12 * H)) / H} h, checked ${age / H} h later`).rejects.toMatchObject({ code: 'BOOTSTRAP_TOKEN_EXPIRED' })
+      }
+    }
+  })
+
+  it('refuses a token from a key epoch in the future with BOOTSTRAP_TOKEN_INVALID', async () => {
+    const clock = clockAt(1_000 * 12 * H)
+    const t = await new JoinTokens(ca, { clock: { now: () => 1_002 * 12 * H } }).issue()
+    await expect(new JoinTokens(ca, { clock }).verify(t)).rejects.toMatchObject({ code: 'BOOTSTRAP_TOKEN_INVALID' })
+  })
+
   it('keeps a token issued just before a key rotation valid until it expires', async () => {
     const clock = clockAt(1_000 * 12 * H - 1_000)
     const tokens = new JoinTokens(ca, { clock })

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DEPLOYMENTS, inNamespace } from '../../src/controllers/k8s.js'
+import { DEPLOYMENTS, inNamespace } from '@edgemesh/kube/machinery'
 import { ALL_CONTROLLERS } from '../../src/controllers/index.js'
 import { createNode, deployment, listPods, startCluster, waitFor, type Cluster } from './helpers.js'
 
@@ -22,7 +22,7 @@ describe('controller manager', () => {
     await createNode(c.client, 'n1')
     await c.client.create(inNamespace(DEPLOYMENTS, 'default'), deployment('m', 1, 'x:1'))
     await waitFor(async () => (await listPods(c.client, 'default', 'app=m')).length === 1, 10_000, 'pod')
-    const text = c.manager.metrics()
+    const text = await c.manager.metrics.render()
     expect(text).toContain('# TYPE edgemesh_controller_reconciles_total counter')
     expect(text).toContain('# TYPE edgemesh_controller_queue_depth gauge')
     expect(text).toMatch(/^edgemesh_controller_reconcile_errors_total\{controller="scheduler"\} \d+$/m)

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '@edgemesh/common'
-import { DAEMON_SETS, inNamespace, type DaemonSet, type Pod } from '../../src/controllers/k8s.js'
+import { DAEMON_SETS, inNamespace, type DaemonSet, type Pod } from '@edgemesh/kube/machinery'
 import { createNode, listPods, markReady, startCluster, waitFor, type Cluster } from './helpers.js'
 
 let c: Cluster

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '@edgemesh/common'
-import { DEPLOYMENTS, ENDPOINTS, ENDPOINT_SLICES, REPLICA_SETS, SERVICES, inNamespace, type Deployment, type EndpointSlice, type Endpoints, type Pod, type ReplicaSet } from '../../src/controllers/k8s.js'
+import { DEPLOYMENTS, ENDPOINTS, ENDPOINT_SLICES, REPLICA_SETS, SERVICES, inNamespace, type Deployment, type EndpointSlice, type Endpoints, type Pod, type ReplicaSet } from '@edgemesh/kube/machinery'
 import { createNode, deployment, listPods, markReady, startCluster, waitFor, type Cluster } from './helpers.js'
 
 let c: Cluster

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { desiredSlices, desiredSubsets, podEndpoints, resolvePorts } from '../../src/controllers/endpoints-controller.js'
-import type { Pod, Service } from '../../src/controllers/k8s.js'
+import type { Pod, Service } from '@edgemesh/kube/machinery'
 import { rankForDeletion } from '../../src/controllers/replicaset-controller.js'
 
 const svc: Service = { metadata: { name: 's', namespace: 'd' }, spec: { selector: { app: 'a' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }, { name: 'm', port: 9000, targetPort: 9090 }] } }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hasCode, type KubeObject } from '@edgemesh/common'
-import { inNamespace } from '../../src/controllers/k8s.js'
+import { inNamespace } from '@edgemesh/kube/machinery'
 import { startCluster, waitFor, type Cluster } from './helpers.js'
 
 let c: Cluster

@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger, sleep, type KubeObject, type Logger } from '@edgemesh/common'
 import { createApiCore, type ApiCore } from '../../src/api-server/api-core.js'
-import { fallbackPatcher } from '../../src/api-server/patcher.js'
+import { fallbackPatcher } from '@edgemesh/kube/server'
 import { builtinResources } from '../../src/api-server/resources/index.js'
-import type { ObjectClient } from '../../src/api-server/types.js'
-import { sqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js'
+import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { createControllerManager, type ControllerManager, type ControllerManagerOptions } from '../../src/controllers/index.js'
-import { NODES, PODS, inNamespace, type Node, type Pod } from '../../src/controllers/k8s.js'
+import { NODES, PODS, inNamespace, type Node, type Pod, type ObjectClient } from '@edgemesh/kube/machinery'
 
 export interface Cluster {
   core: ApiCore

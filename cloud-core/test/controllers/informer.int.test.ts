@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject, WatchEvent } from '@edgemesh/common'
-import type { ObjectClient, WatchOpts, ResourceRef } from '../../src/api-server/types.js'
-import { Informer, byNodeName, byOwnerUid } from '../../src/controllers/informer.js'
-import { inNamespace, type Pod } from '../../src/controllers/k8s.js'
+import { Informer, byNodeName, byOwnerUid } from '@edgemesh/kube/client'
+import { inNamespace, type Pod, type ObjectClient, type WatchOpts, type ResourceRef } from '@edgemesh/kube/machinery'
 import { createNode, startCluster, waitFor, type Cluster } from './helpers.js'
 
 let c: Cluster

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hasCode, type KubeObject } from '@edgemesh/common'
-import { LEASES, NODES, PODS, inNamespace, type Node, type Pod } from '../../src/controllers/k8s.js'
+import { LEASES, NODES, PODS, inNamespace, type Node, type Pod } from '@edgemesh/kube/machinery'
 import { createNode, markReady, startCluster, waitFor, type Cluster } from './helpers.js'
 
 let c: Cluster

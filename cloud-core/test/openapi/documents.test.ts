@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ResourceDefinition } from '../../src/api-server/types.js'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { OpenApiPublisher, SchemaIndex, applyCrd, buildOpenApi, removeCrd, type JSONSchema } from '../../src/openapi/index.js'
 import { crd } from './fixtures.js'
 

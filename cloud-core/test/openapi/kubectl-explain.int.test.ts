@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCA, issueCert } from '@edgemesh/common'
-import type { ResourceDefinition } from '../../src/api-server/types.js'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { OpenApiPublisher, OpenApiValidator, SchemaIndex, applyCrd } from '../../src/openapi/index.js'
 import { crd } from './fixtures.js'
 

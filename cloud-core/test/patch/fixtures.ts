@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from '@edgemesh/common'
-import type { PatchMeta, PatchSchema } from '../../src/api-server/types.js'
+import type { PatchMeta, PatchSchema } from '@edgemesh/kube/machinery'
 
 /** A hand-written PatchSchema with the real Kubernetes merge keys for the fields our tests touch. */
 const POD_SPEC: Record<string, PatchMeta> = {

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { applyJsonPatch } from '../../src/patch/json-patch.js'
-import { applyMergePatch } from '../../src/patch/merge-patch.js'
+import { applyJsonPatch, applyMergePatch, ApplyConflictError, PatchError } from '@edgemesh/kube/server'
 import { strategicMerge } from '../../src/patch/strategic-merge.js'
 import { apply, readManagedFields, updateManagedFields } from '../../src/patch/server-side-apply.js'
-import { ApplyConflictError, PatchError } from '../../src/patch/errors.js'
 import { fieldsOf, valueAt } from '../../src/patch/field-set.js'
 import type { FieldPath } from '../../src/patch/field-set.js'
-import type { JsonObject, JsonValue } from '../../src/patch/json-value.js'
+import type { JsonObject, JsonValue } from '@edgemesh/kube/server'
 import { deploymentGvk, testSchema } from './fixtures.js'
 
 const RUNS = { numRuns: 100 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { apply, updateManagedFields } from '../../src/patch/server-side-apply.js'
-import { ApplyConflictError, PatchError } from '../../src/patch/errors.js'
+import { ApplyConflictError, PatchError } from '@edgemesh/kube/server'
 import { decodeFields, encodeFields, fieldsOf } from '../../src/patch/field-set.js'
 import { deploymentGvk, testSchema } from './fixtures.js'
 

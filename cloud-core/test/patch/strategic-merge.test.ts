@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { hasCode } from '@edgemesh/common'
 import { strategicMerge } from '../../src/patch/strategic-merge.js'
-import type { PatchSchema } from '../../src/api-server/types.js'
+import type { PatchSchema } from '@edgemesh/kube/machinery'
 import { deployment, deploymentGvk, podGvk, testSchema } from './fixtures.js'
 
 const smp = (original: unknown, patch: unknown, gvk = deploymentGvk): any => strategicMerge(original, patch, testSchema, gvk)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Node } from '../../src/controllers/k8s.js'
+import type { Node } from '@edgemesh/kube/machinery'
 import { nodeChangeAffectsScheduling } from '../../src/scheduler/scheduler.js'
 
 const node = (over: { labels?: Record<string, string>, heartbeat?: string, ready?: string, cpu?: string, unschedulable?: boolean, taints?: Array<{ key: string, effect: string }> } = {}): Node => ({

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Node, Pod } from '../../src/controllers/k8s.js'
-import {
-  REASON_AFFINITY, REASON_CPU, REASON_MEMORY, REASON_NOT_READY, REASON_UNSCHEDULABLE,
-  failedSchedulingMessage, filterNode, leastAllocatedScore, matchesNodeAffinity, podRequests, toleratesTaint, untoleratedTaint
-} from '../../src/scheduler/predicates.js'
+import { REASON_AFFINITY, REASON_CPU, REASON_MEMORY, REASON_NOT_READY, REASON_UNSCHEDULABLE, failedSchedulingMessage, filterNode, leastAllocatedScore, matchesNodeAffinity, podRequests } from '../../src/scheduler/predicates.js'
+import { toleratesTaint, untoleratedTaint, type Node, type Pod } from '@edgemesh/kube/machinery'
 
 const node = (name: string, labels: Record<string, string> = {}, extra: Partial<Node> = {}): Node => ({
   metadata: { name, labels },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '@edgemesh/common'
-import { EVENTS, PODS, inNamespace, type Event, type Pod } from '../../src/controllers/k8s.js'
+import { EVENTS, PODS, inNamespace, type Event, type Pod } from '@edgemesh/kube/machinery'
 import { createNode, startCluster, waitFor, type Cluster } from '../controllers/helpers.js'
 
 let c: Cluster

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { etcdStore, type Store } from '../../src/store/index.js'
+import type { Store } from '@edgemesh/kube/storage'
+import { etcdStore } from '../../src/store/index.js'
 import { etcdAvailable, ETCD_BIN, startEtcd, type EtcdServer } from './etcd-server.js'
-import { runStoreSuite, take } from './store-suite.js'
+import { runStoreSuite, take } from '@edgemesh/kube/testing'
 
 const skip = !etcdAvailable()
 if (skip) console.log(`etcd-store tests skipped: ${ETCD_BIN} is not installed (scripts/ensure-deps.sh installs etcd-server)`)

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { etcdStore, sqliteStore, type Store, type StoreEntry } from '../../src/store/index.js'
+import { sqliteStore, type Store, type StoreEntry } from '@edgemesh/kube/storage'
+import { etcdStore } from '../../src/store/index.js'
 import { etcdAvailable, ETCD_BIN, startEtcd, type EtcdServer } from './etcd-server.js'
-import { nextWithin, take } from './store-suite.js'
+import { nextWithin, take } from '@edgemesh/kube/testing'
 
 const root = mkdtempSync(join(tmpdir(), 'edgemesh-store-model-'))
 afterAll(() => { rmSync(root, { recursive: true, force: true }) })

@@ -1,9 +1,9 @@
-import { EdgeMeshError } from '../errors.js'
+import { CodedError } from '../errors.js'
 
-export type HubProtocolCode = 'HUB_MESSAGE_INVALID' | 'HUB_MESSAGE_TOO_LARGE' | 'HUB_RESOURCE_INVALID' | 'HUB_OPERATION_UNKNOWN'
-
+/** The codes of this module: the keys of its catalogue (one table). */
+export type HubProtocolCode = keyof typeof ERROR_CATALOGUE
 /** A frame or resource string that does not follow the hub wire protocol. */
-export class HubProtocolError extends EdgeMeshError {
+export class HubProtocolError extends CodedError<HubProtocolCode> {
   /** The msg_id of the offending message when it could be read. */
   readonly msgId?: string
   constructor (code: HubProtocolCode, message: string, opts: { msgId?: string, cause?: unknown } = {}) {
@@ -12,9 +12,9 @@ export class HubProtocolError extends EdgeMeshError {
   }
 }
 
-export const ERROR_CATALOGUE: Record<string, string> = {
+export const ERROR_CATALOGUE = {
   HUB_MESSAGE_INVALID: 'A hub frame is not JSON or does not match the envelope schema (unknown or missing keys, wrong types).',
   HUB_MESSAGE_TOO_LARGE: 'A hub frame is larger than the maximum message size.',
   HUB_RESOURCE_INVALID: 'A route.resource string is not `node/<node>/<ns>/<kind>/<name>` (cloud side) or `<ns>/<kind>/<name>` (edge side).',
   HUB_OPERATION_UNKNOWN: 'A hub message names an operation other than insert, update, delete, query, response or keepalive.'
-}
+} as const satisfies Record<string, string>

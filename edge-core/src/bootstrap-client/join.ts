@@ -2,6 +2,9 @@ import { request } from 'node:https'
 import { caHash, createCsr, withTimeout } from '@edgemesh/common'
 import { JoinError } from './errors.js'
 
+/** A CA or a node certificate is a few KiB; anything this large is not a bootstrap reply. */
+const MAX_REPLY_BYTES = 1_048_576
+
 export interface JoinOptions {
   /** Bootstrap server base URL, e.g. `https://203.0.113.10:10002`. */
   server: string
@@ -33,7 +36,7 @@ async function call (url: URL, opts: { method: string, ca?: string, insecure?: b
       let size = 0
       res.on('data', (c: Buffer) => {
         size += c.length
-        if (size > 1_048_576) { req.destroy(new Error('bootstrap reply too large')); return }
+        if (size > MAX_REPLY_BYTES) { req.destroy(new JoinError('JOIN_REPLY_TOO_LARGE', `bootstrap reply is over ${MAX_REPLY_BYTES} bytes`)); return }
         chunks.push(c)
       })
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))

@@ -8,6 +8,7 @@ export type TunnelErrorCode =
   | 'MESH_PEER_UNREACHABLE'
   | 'MESH_PEER_UNKNOWN'
   | 'MESH_STREAM_FAILED'
+  | 'MESH_STREAM_RESET'
   | 'MESH_PSK_INVALID'
   | 'MESH_NOT_STARTED'
   | 'MESH_DIAL_TIMEOUT'
@@ -27,6 +28,7 @@ export const ERROR_CATALOGUE: Record<TunnelErrorCode, string> = {
   MESH_PEER_UNREACHABLE: 'No direct, relayed or punched connection to the peer could be established.',
   MESH_PEER_UNKNOWN: 'The node name could not be resolved to a peer id and addresses.',
   MESH_STREAM_FAILED: 'The tunnel stream could not be opened or broke before the header was answered.',
+  MESH_STREAM_RESET: 'The local end of a tunnel stream was destroyed without an error of its own (its proxied socket went away); the stream is reset, not closed, so the peer sees the flow end abruptly.',
   MESH_PSK_INVALID: 'The pre-shared key file is not a libp2p pnet v1 key (/key/swarm/psk/1.0.0/, /base16/, 64 hex digits).',
   MESH_NOT_STARTED: 'The tunnel service is not started, or was stopped: no node dialer, no new flows; flows still open when it stops end with this error.',
   MESH_DIAL_TIMEOUT: 'The receiving agent\'s connect to an allowed target did not finish within dialTimeoutMs; the flow is refused with MESH_DIAL_FAILED on the wire.'

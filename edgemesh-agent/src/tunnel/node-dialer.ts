@@ -1,10 +1,11 @@
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { AbortError, silentLogger, sleep, type Logger } from '@edgemesh/common'
+import { silentLogger, sleep, type Logger } from '@edgemesh/common'
 import { IdentityError } from '@edgemesh/mesh'
 import type { MeshAuth } from '@edgemesh/mesh'
 import { TunnelError } from './errors.js'
+import { SharedAttempts } from './shared-attempt.js'
 import type { PathKind, PeerMetrics, PeerResolver, Puncher } from './types.js'
 
 export interface StaticPeer {
@@ -48,15 +49,6 @@ export interface NodeDialerComponents {
   logger?: Logger
 }
 
-/** One establish() shared by every caller that wants the same node while it runs. */
-interface SharedDial {
-  promise: Promise<Connection>
-  /** Aborts the dial itself: only once every waiter has given up (or on stop). */
-  controller: AbortController
-  waiters: number
-  settled: boolean
-}
-
 interface PeerState {
   nodeName: string
   peerId: PeerId
@@ -81,7 +73,8 @@ export class NodeDialer {
   private readonly init: NodeDialerInit
   private readonly log: Logger
   private readonly peers = new Map<string, PeerState>()
-  private readonly dialing = new Map<string, SharedDial>()
+  /** One establish() per node name, shared by every caller that wants it while it runs. */
+  private readonly dialing = new SharedAttempts<Connection>()
   private readonly punched = new Set<string>()
   private readonly stopController = new AbortController()
   private stopped = false
@@ -96,6 +89,7 @@ export class NodeDialer {
   stop (): void {
     this.stopped = true
     this.stopController.abort()
+    this.dialing.abortAll(new TunnelError('MESH_NOT_STARTED', 'the tunnel stopped while dialling'))
     for (const s of this.peers.values()) s.punching?.abort()
   }
 
@@ -118,31 +112,9 @@ export class NodeDialer {
       const c = this.bestConnection(known)
       if (c !== undefined) return c
     }
-    let dial = this.dialing.get(nodeName)
-    if (dial === undefined) {
-      // The dial runs on its own signal, not the first caller's: one caller giving up must not fail the others.
-      const controller = new AbortController()
-      const d: SharedDial = { controller, waiters: 0, settled: false, promise: Promise.resolve() as unknown as Promise<Connection> }
-      d.promise = this.establish(nodeName, AbortSignal.any([controller.signal, this.stopController.signal])).finally(() => {
-        d.settled = true
-        if (this.dialing.get(nodeName) === d) this.dialing.delete(nodeName)
-      })
-      d.promise.catch(() => {})
-      this.dialing.set(nodeName, d)
-      dial = d
-    }
-    const shared = dial
-    shared.waiters++
-    try {
-      return await raceSignal(shared.promise, signal)
-    } finally {
-      shared.waiters--
-      if (shared.waiters === 0 && !shared.settled) {
-        // Nobody wants it any more: stop dialling, and let the next caller start afresh.
-        shared.controller.abort()
-        if (this.dialing.get(nodeName) === shared) this.dialing.delete(nodeName)
-      }
-    }
+    // The dial runs on its own signal, not the first caller's: one caller giving up must not fail the
+    // others; stop() aborts it through abortAll.
+    return await this.dialing.join(nodeName, async (own) => await this.establish(nodeName, own), signal)
   }
 
   private async lookup (nodeName: string, signal: AbortSignal): Promise<{ peerId: PeerId, addrs: Multiaddr[] }> {
@@ -294,14 +266,4 @@ export function renderPeerMetrics (metrics: PeerMetrics[]): string {
 
 function withPeer (a: Multiaddr, peerId: PeerId): Multiaddr {
   return a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerId.toString()}`)
-}
-
-/** Settles with `p`, or rejects with AbortError as soon as `signal` fires (leaving `p` running). */
-async function raceSignal<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) throw new AbortError()
-  return await new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(new AbortError()) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
-  })
 }

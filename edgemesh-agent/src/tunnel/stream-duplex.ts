@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream'
 import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { TunnelError } from './errors.js'
 
 export interface StreamDuplexInit {
   onBytesIn?: (n: number) => void
@@ -65,7 +66,7 @@ export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): Du
     },
     destroy (err, cb) {
       cleanup()
-      if (stream.status === 'open' || stream.status === 'closing') stream.abort(err ?? new Error('tunnel stream destroyed'))
+      if (stream.status === 'open' || stream.status === 'closing') stream.abort(err ?? new TunnelError('MESH_STREAM_RESET', 'the local end of the tunnel stream was destroyed'))
       cb(err)
     }
   })

@@ -1,6 +1,5 @@
-import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net'
+import { connect as netConnect, type NetConnectOpts, type Socket, isIPv6 } from 'node:net'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
-import { isIPv6 } from 'node:net'
 import { setMaxListeners } from 'node:events'
 import { pipeline, type Duplex } from 'node:stream'
 import type { Connection, Libp2pEvents, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'

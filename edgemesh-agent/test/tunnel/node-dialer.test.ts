@@ -82,7 +82,7 @@ describe('NodeDialer shared in-flight dial', () => {
     const a = d.connect('node-b', AbortSignal.timeout(10_000))
     await new Promise(resolve => setTimeout(resolve, 20))
     d.stop()
-    await expect(a).rejects.toBeDefined()
+    await expect(a).rejects.toSatisfy(e => hasCode(e, 'MESH_NOT_STARTED'))
     expect(net.dials[0]!.aborted).toBe(true)
     await expect(d.connect('node-b', AbortSignal.timeout(1_000))).rejects.toSatisfy(e => hasCode(e, 'MESH_NOT_STARTED'))
   })
@@ -97,5 +97,35 @@ describe('NodeDialer shared in-flight dial', () => {
     net.finish()
     await expect(a).rejects.toSatisfy(e => hasCode(e, 'AUTH_TIMEOUT'))
     d.stop()
+  })
+})
+
+describe('NodeDialer relayed → direct upgrade', () => {
+  it('runs one background punch for a relayed node however many connects reach it meanwhile', async () => {
+    const p = await peer()
+    const relayed = { id: 'r1', status: 'open', remotePeer: p, remoteAddr: multiaddr(`/ip4/10.0.0.9/tcp/4001/p2p/${p.toString()}/p2p-circuit/p2p/${p.toString()}`) } as unknown as Connection
+    const open: Connection[] = []
+    const punches: AbortSignal[] = []
+    const components: NodeDialerComponents = {
+      connectionManager: {
+        openConnection: async () => { open.push(relayed); return relayed },
+        getConnections: () => open
+      },
+      // Never "known": every connect goes through establish() and sees the relayed connection again.
+      auth: { peerIdOf: () => undefined, waitForAuth: async () => 'node-b' },
+      puncher: {
+        punch: async (_n, _p, signal) => {
+          punches.push(signal!)
+          return await new Promise<Connection>((_resolve, reject) => { signal?.addEventListener('abort', () => { reject(signal.reason) }, { once: true }) })
+        }
+      }
+    }
+    const d = new NodeDialer(components, { relays: ['/ip4/10.0.0.9/tcp/4001/p2p/' + p.toString()], staticPeers: { 'node-b': { peerId: p.toString(), addrs: [] } } })
+    await Promise.all([d.connect('node-b', AbortSignal.timeout(5_000)), d.connect('node-b', AbortSignal.timeout(5_000))])
+    await d.connect('node-b', AbortSignal.timeout(5_000))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(punches).toHaveLength(1)
+    d.stop()
+    expect(punches[0]!.aborted).toBe(true)
   })
 })

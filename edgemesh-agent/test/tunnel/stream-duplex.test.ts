@@ -55,3 +55,17 @@ describe('streamToDuplex', () => {
     expect(inb).toBe(150_000)
   })
 })
+
+describe('streamToDuplex destroy', () => {
+  it('resets the libp2p stream with the typed MESH_STREAM_RESET, not a plain Error, when destroyed without an error', async () => {
+    const [a, b] = await streamPair()
+    let reason: unknown
+    const abort = b.abort.bind(b)
+    b.abort = (err) => { reason = err; abort(err) }
+    const d = streamToDuplex(b)
+    d.destroy()
+    await until(() => reason !== undefined)
+    expect((reason as { code?: string }).code).toBe('MESH_STREAM_RESET')
+    await a.close().catch(() => {})
+  })
+})

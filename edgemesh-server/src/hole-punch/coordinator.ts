@@ -4,7 +4,7 @@ import { tcpEndpoint } from '../endpoint.js'
 import { ServerError } from '../errors.js'
 import { PUNCH_PROTOCOL, PunchMessage, jsonStream } from '../protocol.js'
 import type { PeerAuthorizer } from '../auth.js'
-import type { MetricsRegistry } from '../metrics.js'
+import type { MetricsRegistry } from '@edgemesh/common'
 import type { RendezvousTable } from '../rendezvous/rendezvous-table.js'
 import type { Logger, Startable } from '@edgemesh/common'
 import type { ConnectionLister, ProtocolRegistrar } from '../endpoint.js'
@@ -47,8 +47,8 @@ export class PunchCoordinator implements Startable {
     this.startDelayMs = init.startDelayMs ?? 300
     this.syncTimeoutMs = init.syncTimeoutMs ?? 5_000
     this.authWaitMs = init.authWaitMs ?? 5_000
-    const c = components.metrics?.counter('edgemesh_server_punch_requests_total', 'Hole-punch coordination requests by result code')
-    if (c !== undefined) this.count = l => c(l)
+    const c = components.metrics?.counter('edgemesh_server_punch_requests_total', { help: 'Hole-punch coordination requests by result code', labelNames: ['result'] })
+    if (c !== undefined) this.count = l => { c.inc(l) }
   }
 
   async start (): Promise<void> {

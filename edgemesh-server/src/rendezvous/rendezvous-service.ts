@@ -4,7 +4,7 @@ import { tcpEndpoint, withoutPeerId } from '../endpoint.js'
 import { RENDEZVOUS_PROTOCOL, RendezvousRequest, jsonStream } from '../protocol.js'
 import { RendezvousTable } from './rendezvous-table.js'
 import type { PeerAuthorizer } from '../auth.js'
-import type { MetricsRegistry } from '../metrics.js'
+import type { MetricsRegistry } from '@edgemesh/common'
 import type { RendezvousResponse } from '../protocol.js'
 import type { Logger, Startable } from '@edgemesh/common'
 import type { ProtocolRegistrar } from '../endpoint.js'
@@ -51,8 +51,8 @@ export class RendezvousServer implements Startable {
     this.maxTtlMs = init.maxTtlMs ?? 600_000
     this.authWaitMs = init.authWaitMs ?? 5_000
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
-    const counter = components.metrics?.counter('edgemesh_server_rendezvous_requests_total', 'Rendezvous requests by type and result code')
-    if (counter !== undefined) this.requests = (l) => counter(l)
+    const counter = components.metrics?.counter('edgemesh_server_rendezvous_requests_total', { help: 'Rendezvous requests by type and result code', labelNames: ['type', 'result'] })
+    if (counter !== undefined) this.requests = (l) => { counter.inc(l) }
   }
 
   async start (): Promise<void> {
@@ -60,7 +60,8 @@ export class RendezvousServer implements Startable {
     await this.components.registrar.handle(RENDEZVOUS_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) }, { maxInboundStreams: 64 })
     // Registered per run and removed on stop: the registry outlives this service when the server restarts.
     const m = this.components.metrics
-    this.stopCollecting = m?.onCollect(() => { m.gauge('edgemesh_server_rendezvous_registrations', 'Live rendezvous registrations')(this.table.size) })
+    const registrations = m?.gauge('edgemesh_server_rendezvous_registrations', { help: 'Live rendezvous registrations' })
+    this.stopCollecting = m?.onCollect(() => { registrations?.set(this.table.size) })
     this.started = true
   }
 

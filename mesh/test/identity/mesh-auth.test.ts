@@ -31,3 +31,26 @@ describe('MeshAuth failure table', () => {
     }
   })
 })
+
+describe('MeshAuth.waitForAuth', () => {
+  it('rejects a waiter with the typed AUTH_TIMEOUT when an inbound peer never starts the exchange', async () => {
+    const events = new TypedEventEmitter<Libp2pEvents>()
+    const auth = new MeshAuth({
+      peerId: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
+      registrar: { handle: async () => {}, unhandle: async () => {} },
+      events,
+      connectionManager: { getConnections: () => [] }
+    }, { nodeName: 'node-a', certPem: 'unused', caPem: 'unused', timeoutMs: 200 })
+    await auth.start()
+    try {
+      const remotePeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+      events.safeDispatchEvent('connection:open', { detail: { remotePeer, direction: 'inbound' } as unknown as Connection })
+      const started = Date.now()
+      const err = await auth.waitForAuth(remotePeer, AbortSignal.timeout(10_000)).then(() => undefined, (e: unknown) => e)
+      expect((err as { code?: string }).code).toBe('AUTH_TIMEOUT')
+      expect(Date.now() - started).toBeLessThan(1_000)
+    } finally {
+      await auth.stop()
+    }
+  })
+})

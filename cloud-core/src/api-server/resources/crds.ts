@@ -1,6 +1,7 @@
 import type { KubeObject } from '@edgemesh/common'
-import type { FieldCause, ResourceDefinition, TableColumn } from '../types.js'
-import { arr, cause, col, ensureRec, isRec, jsonEqual, rec, str, DNS1123_LABEL, DNS1123_SUBDOMAIN } from './util.js'
+import { customResourceDefinitionsInfo } from '@edgemesh/kube/server'
+import type { FieldCause, ResourceDefinition, TableColumn } from '@edgemesh/kube/machinery'
+import { arr, cause, ensureRec, isRec, jsonEqual, rec, str, DNS1123_LABEL, DNS1123_SUBDOMAIN } from './util.js'
 
 /**
  * Evaluates the simple JSONPath subset CRD printer columns use: `.spec.a.b`, `.items[0].x`,
@@ -168,18 +169,7 @@ function acceptedStatus (crd: KubeObject, now: Date, old?: KubeObject): Record<s
 
 export function customResourceDefinitionsResource (): ResourceDefinition {
   return {
-    group: 'apiextensions.k8s.io',
-    version: 'v1',
-    resource: 'customresourcedefinitions',
-    kind: 'CustomResourceDefinition',
-    singular: 'customresourcedefinition',
-    namespaced: false,
-    shortNames: ['crd', 'crds'],
-    categories: ['api-extensions'],
-    subresources: ['status'],
-    hasGeneration: true,
-    columns: [col('Created At', 'When the CRD was created.', 0, 'date')],
-    cells: obj => [obj.metadata.creationTimestamp ?? ''],
+    ...customResourceDefinitionsInfo(),
     prepareForCreate: (obj, ctx) => { defaultCrd(obj); obj.status = acceptedStatus(obj, ctx.now) },
     prepareForUpdate: (obj, old, ctx) => { defaultCrd(obj); obj.status = acceptedStatus(obj, ctx.now, old) },
     prepareForStatusUpdate: (obj, old) => { obj.spec = old.spec },

@@ -1,4 +1,4 @@
-import type { ResourceDefinition } from '../types.js'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 import { namespacesResource, nodesResource } from './cluster.js'
 import { configMapsResource, endpointSlicesResource, endpointsResource, eventsResource, leasesResource, secretsResource, serviceAccountsResource } from './core-misc.js'
 import { customResourceDefinitionsResource } from './crds.js'
@@ -34,10 +34,7 @@ export function builtinResources (init: BuiltinResourcesInit = {}): ResourceDefi
   ]
 }
 
-export { applyBinding, defaultPodSpec, defaultPullPolicy, podCells, podStatusReason } from './pods.js'
-export { toScale, fromScale, type Scale } from './workloads.js'
+export { defaultPodSpec, defaultPullPolicy } from './pods.js'
 export { crdToResourceDefinitions, evalJsonPath, validateCrd } from './crds.js'
 export { ServiceAllocator, parseCidr4, parsePortRange, formatIPv4, parseIPv4, type ServiceAllocatorInit } from './service-allocator.js'
-export { formatServicePorts } from './services.js'
 export { mergeStringData } from './core-misc.js'
-export { selectorMatches, formatLabelSelector } from './util.js'

@@ -1,7 +1,6 @@
-import type { KubeObject } from '@edgemesh/common'
-import { ApiError, badRequest } from '../errors.js'
-import type { FieldCause, ResourceDefinition } from '../types.js'
-import { NONE, arr, cause, col, containersOf, ensureRec, num, rec, str, DNS1123_LABEL } from './util.js'
+import { podsInfo } from '@edgemesh/kube/server'
+import type { FieldCause, ResourceDefinition } from '@edgemesh/kube/machinery'
+import { arr, cause, containersOf, ensureRec, rec, str, DNS1123_LABEL } from './util.js'
 
 /** `Always` for `:latest` or untagged images, `IfNotPresent` for a tag or digest (the kubelet rule). */
 export function defaultPullPolicy (image: string | undefined): string {
@@ -52,107 +51,6 @@ export function validatePodSpec (podSpec: unknown, path: string): FieldCause[] {
   return causes
 }
 
-/** The STATUS column, following kubectl's precedence: init containers, then containers, then Terminating. */
-export function podStatusReason (pod: KubeObject): string {
-  const st = rec(pod.status)
-  let reason = str(st.reason) ?? str(st.phase) ?? 'Pending'
-  const initStatuses = arr(st.initContainerStatuses).map(rec)
-  const initCount = arr(rec(pod.spec).initContainers).length
-  let initializing = false
-  initStatuses.forEach((c, i) => {
-    if (initializing) return
-    const state = rec(c.state)
-    const term = rec(state.terminated)
-    const wait = rec(state.waiting)
-    if (state.terminated !== undefined && num(term.exitCode) === 0) return
-    initializing = true
-    if (state.terminated !== undefined) {
-      reason = str(term.reason) !== undefined ? `Init:${String(term.reason)}` : `Init:ExitCode:${String(term.exitCode)}`
-    } else if (str(wait.reason) !== undefined && wait.reason !== 'PodInitializing') {
-      reason = `Init:${String(wait.reason)}`
-    } else {
-      reason = `Init:${i}/${initCount}`
-    }
-  })
-  if (!initializing) {
-    let hasRunning = false
-    for (const c of arr(st.containerStatuses).map(rec).reverse()) {
-      const state = rec(c.state)
-      const wait = rec(state.waiting)
-      const term = rec(state.terminated)
-      if (str(wait.reason) !== undefined) reason = String(wait.reason)
-      else if (state.terminated !== undefined) {
-        reason = str(term.reason) ?? (num(term.signal) !== undefined ? `Signal:${String(term.signal)}` : `ExitCode:${String(term.exitCode)}`)
-      } else if (state.running !== undefined && c.ready === true) hasRunning = true
-    }
-    if (reason === 'Completed' && hasRunning) reason = 'Running'
-  }
-  if (pod.metadata.deletionTimestamp !== undefined) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating'
-  return reason
-}
-
-export function podCells (pod: KubeObject): unknown[] {
-  const st = rec(pod.status)
-  const s = rec(pod.spec)
-  const statuses = arr(st.containerStatuses).map(rec)
-  const total = containersOf(s).length
-  const ready = statuses.filter(c => c.ready === true).length
-  const restarts = statuses.reduce<number>((n, c) => n + (num(c.restartCount) ?? 0), 0)
-  const gates = arr(s.readinessGates).map(g => str(rec(g).conditionType))
-  const conds = arr(st.conditions).map(rec)
-  const gatesReady = gates.filter(t => conds.some(c => c.type === t && c.status === 'True')).length
-  return [
-    `${ready}/${total}`,
-    podStatusReason(pod),
-    restarts,
-    str(st.podIP) ?? NONE,
-    str(s.nodeName) ?? NONE,
-    str(st.nominatedNodeName) ?? NONE,
-    gates.length === 0 ? NONE : `${gatesReady}/${gates.length}`
-  ]
-}
-
-/**
- * What `POST pods/<name>/binding` does: validates the Binding and returns the pod with
- * `spec.nodeName` set (and a PodScheduled=True condition). The caller stores it with the pod's
- * resourceVersion as precondition and answers 201 with a Success Status. A pod is bound once:
- * binding an already-bound or terminating pod is a 409 Conflict.
- */
-export function applyBinding (pod: KubeObject, binding: unknown, now: Date = new Date()): KubeObject {
-  const b = rec(binding)
-  const target = rec(b.target)
-  const node = str(target.name)
-  const name = pod.metadata.name ?? ''
-  if (node === undefined || node === '') throw badRequest('Binding.target.name: Required value')
-  const kind = str(target.kind)
-  if (kind !== undefined && kind !== '' && kind !== 'Node') throw badRequest(`Binding.target.kind: Unsupported value: "${kind}": supported values: "Node"`)
-  const bname = str(rec(b.metadata).name)
-  if (bname !== undefined && bname !== name) throw badRequest(`Binding.metadata.name: Invalid value: "${bname}": must match the pod name "${name}"`)
-  const buid = str(rec(b.metadata).uid)
-  if (buid !== undefined && pod.metadata.uid !== undefined && buid !== pod.metadata.uid) {
-    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": Precondition failed: UID in precondition: ${buid}, UID in object meta: ${pod.metadata.uid}`, { name, kind: 'pods' })
-  }
-  if (pod.metadata.deletionTimestamp !== undefined) {
-    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`, { name, kind: 'pods' })
-  }
-  const bound = str(rec(pod.spec).nodeName)
-  if (bound !== undefined && bound !== '') {
-    throw new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${bound}"`, { name, kind: 'pods' })
-  }
-  const out = structuredClone(pod)
-  const s = ensureRec(out as Record<string, unknown>, 'spec')
-  s.nodeName = node
-  const annotations = rec(rec(b.metadata).annotations)
-  if (Object.keys(annotations).length > 0) {
-    out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...(annotations as Record<string, string>) }
-  }
-  const st = ensureRec(out as Record<string, unknown>, 'status')
-  const conds = arr(st.conditions).map(rec).filter(c => c.type !== 'PodScheduled')
-  conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') })
-  st.conditions = conds
-  return out
-}
-
 /** Guaranteed when every container has equal cpu+memory requests and limits, BestEffort with none at all. */
 export function qosClass (podSpec: Record<string, unknown>): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const cs = [...containersOf(podSpec), ...arr(podSpec.initContainers).map(rec)]
@@ -173,33 +71,7 @@ export function qosClass (podSpec: Record<string, unknown>): 'Guaranteed' | 'Bur
 
 export function podsResource (): ResourceDefinition {
   return {
-    group: '',
-    version: 'v1',
-    resource: 'pods',
-    kind: 'Pod',
-    singular: 'pod',
-    namespaced: true,
-    shortNames: ['po'],
-    categories: ['all'],
-    subresources: ['status', 'binding', 'log'],
-    columns: [
-      col('Ready', 'The number of containers that are ready.'),
-      col('Status', 'The aggregate status of the containers in this pod.'),
-      col('Restarts', 'The number of times the containers in this pod have been restarted.', 0, 'integer'),
-      col('IP', 'The IP address assigned to the pod.', 1),
-      col('Node', 'The node the pod is assigned to.', 1),
-      col('Nominated Node', 'The node the pod is nominated to.', 1),
-      col('Readiness Gates', 'The readiness gates of the pod.', 1)
-    ],
-    cells: obj => podCells(obj),
-    fieldSelectors: {
-      'spec.nodeName': o => str(rec(o.spec).nodeName) ?? '',
-      'spec.schedulerName': o => str(rec(o.spec).schedulerName),
-      'spec.serviceAccountName': o => str(rec(o.spec).serviceAccountName),
-      'status.phase': o => str(rec(o.status).phase),
-      'status.podIP': o => str(rec(o.status).podIP),
-      'spec.restartPolicy': o => str(rec(o.spec).restartPolicy)
-    },
+    ...podsInfo(),
     prepareForCreate: obj => {
       const s = ensureRec(obj as Record<string, unknown>, 'spec')
       defaultPodSpec(s)

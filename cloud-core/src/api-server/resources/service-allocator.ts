@@ -1,7 +1,5 @@
-import { ConfigError } from '@edgemesh/common'
-import type { KubeObject } from '@edgemesh/common'
-import { ApiError, invalid } from '../errors.js'
-import type { FieldCause, ObjectClient } from '../types.js'
+import { ConfigError, type KubeObject } from '@edgemesh/common'
+import { ApiError, invalid, type FieldCause, type ObjectClient } from '@edgemesh/kube/machinery'
 import { arr, rec, str, num } from './util.js'
 
 /** An IPv4 CIDR as unsigned 32-bit numbers. */

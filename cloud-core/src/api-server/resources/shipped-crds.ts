@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { KubeObject } from '@edgemesh/common'
 import { parseAllDocuments } from 'yaml'
-import { ApiError } from '../errors.js'
+import { ApiError } from '@edgemesh/kube/machinery'
 
 /**
  * `cloud-core/crds/`, found from this module whether it runs from src/ (tests, tsx) or from

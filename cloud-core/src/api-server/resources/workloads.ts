@@ -1,59 +1,8 @@
 import type { KubeObject } from '@edgemesh/common'
-import { badRequest } from '../errors.js'
-import type { FieldCause, ResourceDefinition } from '../types.js'
+import { isEmptySelector, matchesSelector, type FieldCause, type ResourceDefinition, type ResourceInfo } from '@edgemesh/kube/machinery'
+import { daemonSetsInfo, deploymentsInfo, replicaSetsInfo } from '@edgemesh/kube/server'
 import { defaultPodSpec, validatePodSpec } from './pods.js'
-import { NONE, cause, col, containersOf, ensureRec, formatLabelSelector, formatMap, isEmptySelector, isRec, jsonEqual, num, rec, selectorMatches, str } from './util.js'
-
-/** autoscaling/v1 Scale, the body of `deployments/<name>/scale`. */
-export interface Scale extends KubeObject {
-  apiVersion: 'autoscaling/v1'
-  kind: 'Scale'
-  spec: { replicas: number }
-  status: { replicas: number, selector?: string }
-}
-
-/** The Scale view of a Deployment or ReplicaSet. */
-export function toScale (obj: KubeObject): Scale {
-  const s = rec(obj.spec)
-  const sel = formatLabelSelector(s.selector)
-  const m = obj.metadata
-  return {
-    apiVersion: 'autoscaling/v1',
-    kind: 'Scale',
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      uid: m.uid,
-      resourceVersion: m.resourceVersion,
-      creationTimestamp: m.creationTimestamp
-    },
-    spec: { replicas: num(s.replicas) ?? 1 },
-    status: { replicas: num(rec(obj.status).replicas) ?? 0, ...(sel !== NONE ? { selector: sel } : {}) }
-  }
-}
-
-/**
- * Applies a Scale to its workload: a copy with `spec.replicas` replaced. A resourceVersion on the
- * Scale becomes the object's, so the following update keeps optimistic concurrency. Throws 400 on a
- * malformed Scale.
- */
-export function fromScale (obj: KubeObject, scale: unknown): KubeObject {
-  const sc = rec(scale)
-  const replicas = rec(sc.spec).replicas
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw badRequest(`Scale.spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
-  }
-  const out = structuredClone(obj)
-  ensureRec(out as Record<string, unknown>, 'spec').replicas = replicas
-  const rv = str(rec(sc.metadata).resourceVersion)
-  if (rv !== undefined && rv !== '') out.metadata.resourceVersion = rv
-  return out
-}
-
-function images (obj: KubeObject): [string, string] {
-  const cs = containersOf(rec(rec(obj.spec).template).spec)
-  return [cs.map(c => str(c.name) ?? '').join(','), cs.map(c => str(c.image) ?? '').join(',')]
-}
+import { cause, ensureRec, isRec, jsonEqual, rec, str } from './util.js'
 
 /** Selector required, non-empty, matching the template labels; immutable after create. */
 export function validateWorkload (kind: string, obj: KubeObject, old: KubeObject | undefined): FieldCause[] {
@@ -63,7 +12,7 @@ export function validateWorkload (kind: string, obj: KubeObject, old: KubeObject
   else if (isEmptySelector(s.selector)) causes.push(cause('spec.selector', `Invalid value: empty selector is invalid for ${kind.toLowerCase()}`))
   const template = rec(s.template)
   const labels = rec(rec(template.metadata).labels) as Record<string, string>
-  if (isRec(s.selector) && !isEmptySelector(s.selector) && !selectorMatches(s.selector, labels)) {
+  if (isRec(s.selector) && !isEmptySelector(s.selector) && !matchesSelector(s.selector, labels)) {
     causes.push(cause('spec.template.metadata.labels', `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``))
   }
   causes.push(...validatePodSpec(template.spec, 'spec.template.spec'))
@@ -125,95 +74,24 @@ export function defaultDaemonSet (obj: KubeObject): void {
 const keepStatus = (obj: KubeObject, old: KubeObject): void => { obj.status = old.status }
 const keepSpec = (obj: KubeObject, old: KubeObject): void => { obj.spec = old.spec }
 
-function workload (init: Omit<ResourceDefinition, 'group' | 'version' | 'namespaced' | 'categories' | 'hasGeneration' | 'prepareForUpdate' | 'prepareForStatusUpdate' | 'validate'>, defaults: (o: KubeObject) => void): ResourceDefinition {
+function workload (info: ResourceInfo, defaults: (o: KubeObject) => void): ResourceDefinition {
   return {
-    group: 'apps',
-    version: 'v1',
-    namespaced: true,
-    categories: ['all'],
-    hasGeneration: true,
-    ...init,
+    ...info,
     prepareForCreate: obj => { defaults(obj); obj.status = {} },
     prepareForUpdate: (obj, old) => { defaults(obj); keepStatus(obj, old) },
     prepareForStatusUpdate: keepSpec,
-    validate: (obj, old) => validateWorkload(init.kind, obj, old)
+    validate: (obj, old) => validateWorkload(info.kind, obj, old)
   }
 }
 
-const wideColumns = [
-  col('Containers', 'Names of each container in the template.', 1),
-  col('Images', 'Images referenced by each container in the template.', 1),
-  col('Selector', 'Label selector for pods.', 1)
-]
-
-const n = (v: unknown): number => num(v) ?? 0
-
-export function deploymentCells (obj: KubeObject): unknown[] {
-  const s = rec(obj.spec); const st = rec(obj.status)
-  return [`${n(st.readyReplicas)}/${num(s.replicas) ?? 1}`, n(st.updatedReplicas), n(st.availableReplicas), ...images(obj), formatLabelSelector(s.selector)]
-}
-
-export function replicaSetCells (obj: KubeObject): unknown[] {
-  const s = rec(obj.spec); const st = rec(obj.status)
-  return [num(s.replicas) ?? 1, n(st.replicas), n(st.readyReplicas), ...images(obj), formatLabelSelector(s.selector)]
-}
-
-export function daemonSetCells (obj: KubeObject): unknown[] {
-  const s = rec(obj.spec); const st = rec(obj.status)
-  return [n(st.desiredNumberScheduled), n(st.currentNumberScheduled), n(st.numberReady), n(st.updatedNumberScheduled), n(st.numberAvailable),
-    formatMap(rec(rec(s.template).spec).nodeSelector), ...images(obj), formatLabelSelector(s.selector)]
-}
-
 export function deploymentsResource (): ResourceDefinition {
-  return workload({
-    resource: 'deployments',
-    kind: 'Deployment',
-    singular: 'deployment',
-    shortNames: ['deploy'],
-    subresources: ['status', 'scale'],
-    columns: [
-      col('Ready', 'Number of the pod with ready state.'),
-      col('Up-to-date', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.', 0, 'integer'),
-      col('Available', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.', 0, 'integer'),
-      ...wideColumns
-    ],
-    cells: deploymentCells
-  }, defaultDeployment)
+  return workload(deploymentsInfo(), defaultDeployment)
 }
 
 export function replicaSetsResource (): ResourceDefinition {
-  return workload({
-    resource: 'replicasets',
-    kind: 'ReplicaSet',
-    singular: 'replicaset',
-    shortNames: ['rs'],
-    subresources: ['status', 'scale'],
-    columns: [
-      col('Desired', 'Number of desired pods.', 0, 'integer'),
-      col('Current', 'Number of actually running pods.', 0, 'integer'),
-      col('Ready', 'Number of pods that are ready.', 0, 'integer'),
-      ...wideColumns
-    ],
-    cells: replicaSetCells
-  }, defaultReplicaSet)
+  return workload(replicaSetsInfo(), defaultReplicaSet)
 }
 
 export function daemonSetsResource (): ResourceDefinition {
-  return workload({
-    resource: 'daemonsets',
-    kind: 'DaemonSet',
-    singular: 'daemonset',
-    shortNames: ['ds'],
-    subresources: ['status'],
-    columns: [
-      col('Desired', 'The number of nodes that should be running the daemon pod.', 0, 'integer'),
-      col('Current', 'The number of nodes running at least one daemon pod.', 0, 'integer'),
-      col('Ready', 'The number of nodes with a ready daemon pod.', 0, 'integer'),
-      col('Up-to-date', 'The number of nodes running the updated daemon pod spec.', 0, 'integer'),
-      col('Available', 'The number of nodes with an available daemon pod.', 0, 'integer'),
-      col('Node Selector', 'The node selector of the pod template.'),
-      ...wideColumns
-    ],
-    cells: daemonSetCells
-  }, defaultDaemonSet)
+  return workload(daemonSetsInfo(), defaultDaemonSet)
 }

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@edgemesh/common'
 import { createApiCore, type ApiCore } from '../../../src/api-server/api-core.js'
-import { fallbackPatcher, type Patcher } from '../../../src/api-server/patcher.js'
-import type { RestStorageInit } from '../../../src/api-server/rest-storage.js'
-import type { SchemaValidator } from '../../../src/api-server/types.js'
-import { sqliteStore, type SqliteStore } from '../../../src/store/sqlite-store.js'
+import { fallbackPatcher, type Patcher, type RestStorageInit } from '@edgemesh/kube/server'
+import type { SchemaValidator } from '@edgemesh/kube/machinery'
+import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { testResources } from './defs.js'
 
 export interface TestCore extends ApiCore { store: SqliteStore, dir: string, close: () => Promise<void> }

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@edgemesh/common'
-import type { ResourceDefinition } from '../../../src/api-server/types.js'
+import type { ResourceDefinition } from '@edgemesh/kube/machinery'
 
 /** Small stand-ins for the per-kind definitions, so these tests do not depend on resources/. */
 export function testResources (): ResourceDefinition[] {

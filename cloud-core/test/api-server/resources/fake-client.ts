@@ -1,5 +1,5 @@
 import type { KubeList, KubeObject } from '@edgemesh/common'
-import type { ObjectClient, StrategyContext } from '../../../src/api-server/types.js'
+import type { ObjectClient, StrategyContext } from '@edgemesh/kube/machinery'
 
 /** An ObjectClient that only lists a mutable array of services, with a delay so allocations interleave. */
 export function fakeServiceClient (services: KubeObject[], listDelayMs = 0): ObjectClient {

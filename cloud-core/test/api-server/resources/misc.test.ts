@@ -1,6 +1,7 @@
 import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { namespacesResource, nodeCells, nodesResource } from '../../../src/api-server/resources/cluster.js'
+import { namespacesResource, nodesResource } from '../../../src/api-server/resources/cluster.js'
+import { nodeCells } from '@edgemesh/kube/server'
 import { configMapsResource, endpointSlicesResource, endpointsResource, eventsResource, leasesResource, secretsResource } from '../../../src/api-server/resources/core-misc.js'
 import { builtinResources } from '../../../src/api-server/resources/index.js'
 import { ctxWith, fakeServiceClient } from './fake-client.js'

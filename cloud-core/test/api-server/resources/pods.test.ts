@@ -1,14 +1,9 @@
-import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../../src/api-server/errors.js'
-import { applyBinding, defaultPullPolicy, podCells, podsResource, qosClass } from '../../../src/api-server/resources/pods.js'
+import { testPod as pod } from '@edgemesh/kube/testing'
+import { podCells } from '@edgemesh/kube/server'
+import { defaultPullPolicy, podsResource, qosClass } from '../../../src/api-server/resources/pods.js'
 import { ctxWith, fakeServiceClient } from './fake-client.js'
 
-const pod = (spec: Record<string, unknown> = {}, status?: Record<string, unknown>): KubeObject => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' },
-  spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec },
-  ...(status !== undefined ? { status } : {})
-})
 
 describe('pods resource', () => {
   const def = podsResource()
@@ -67,22 +62,3 @@ describe('pods resource', () => {
   })
 })
 
-describe('applyBinding', () => {
-  it('sets spec.nodeName and a PodScheduled condition without touching the input', () => {
-    const p = pod()
-    const bound = applyBinding(p, { metadata: { name: 'p' }, target: { kind: 'Node', name: 'edge-1' } }, new Date('2026-01-01T00:00:00Z'))
-    expect((bound.spec as Record<string, unknown>).nodeName).toBe('edge-1')
-    expect((bound.status as { conditions: unknown[] }).conditions).toEqual([{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }])
-    expect((p.spec as Record<string, unknown>).nodeName).toBeUndefined()
-  })
-
-  it('refuses to bind a pod that is already bound with 409', () => {
-    const err = (() => { try { applyBinding(pod({ nodeName: 'a' }), { target: { name: 'b' } }) } catch (e) { return e } })()
-    expect(err).toBeInstanceOf(ApiError)
-    expect((err as ApiError).httpStatus).toBe(409)
-  })
-
-  it('rejects a binding without a target node with 400', () => {
-    expect(() => applyBinding(pod(), { target: {} })).toThrow(expect.objectContaining({ httpStatus: 400 }) as Error)
-  })
-})

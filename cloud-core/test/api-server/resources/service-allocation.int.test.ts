@@ -5,7 +5,7 @@ import { silentLogger, type KubeObject } from '@edgemesh/common'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createApiCore, type ApiCore } from '../../../src/api-server/api-core.js'
 import { builtinResources } from '../../../src/api-server/resources/index.js'
-import { sqliteStore, type SqliteStore } from '../../../src/store/sqlite-store.js'
+import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 
 const SERVICES = { group: '', version: 'v1', resource: 'services', namespace: 'default' }
 

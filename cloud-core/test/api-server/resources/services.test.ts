@@ -1,8 +1,9 @@
 import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../../src/api-server/errors.js'
+import { ApiError } from '@edgemesh/kube/machinery'
 import { ServiceAllocator, parseCidr4, parsePortRange } from '../../../src/api-server/resources/service-allocator.js'
-import { servicesResource, serviceCells, formatServicePorts } from '../../../src/api-server/resources/services.js'
+import { servicesResource } from '../../../src/api-server/resources/services.js'
+import { serviceCells, formatServicePorts } from '@edgemesh/kube/server'
 import { ctxWith, fakeServiceClient, svc } from './fake-client.js'
 
 async function create (def: ReturnType<typeof servicesResource>, store: KubeObject[], obj: KubeObject, client = fakeServiceClient(store)): Promise<KubeObject> {

@@ -1,17 +1,9 @@
-import type { KubeObject } from '@edgemesh/common'
 import { describe, expect, it } from 'vitest'
-import { daemonSetCells, daemonSetsResource, deploymentCells, deploymentsResource, fromScale, replicaSetCells, replicaSetsResource, toScale } from '../../../src/api-server/resources/workloads.js'
+import { testDeployment as deploy } from '@edgemesh/kube/testing'
+import { daemonSetCells, deploymentCells, replicaSetCells } from '@edgemesh/kube/server'
+import { daemonSetsResource, deploymentsResource, replicaSetsResource } from '../../../src/api-server/resources/workloads.js'
 import { ctxWith, fakeServiceClient } from './fake-client.js'
 
-const deploy = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): KubeObject => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'u', resourceVersion: '7' },
-  spec: {
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }, { name: 'side', image: 'busybox' }] } },
-    ...spec
-  },
-  status
-})
 
 describe('deployments resource', () => {
   const def = deploymentsResource()
@@ -49,28 +41,6 @@ describe('deployments resource', () => {
   it('prints READY, UP-TO-DATE, AVAILABLE and the wide columns', () => {
     expect(deploymentCells(deploy({ replicas: 3 }, { readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 })))
       .toEqual(['2/3', 3, 2, 'nginx,side', 'nginx:1.27,busybox', 'app=web'])
-  })
-})
-
-describe('scale helpers', () => {
-  it('turns a deployment into an autoscaling/v1 Scale', () => {
-    expect(toScale(deploy({ replicas: 3 }, { replicas: 2 }))).toEqual({
-      apiVersion: 'autoscaling/v1', kind: 'Scale',
-      metadata: { name: 'web', namespace: 'default', uid: 'u', resourceVersion: '7', creationTimestamp: undefined },
-      spec: { replicas: 3 }, status: { replicas: 2, selector: 'app=web' }
-    })
-  })
-
-  it('applies a Scale to a copy, carrying its resourceVersion', () => {
-    const d = deploy({ replicas: 1 })
-    const out = fromScale(d, { spec: { replicas: 5 }, metadata: { resourceVersion: '6' } })
-    expect((out.spec as Record<string, unknown>).replicas).toBe(5)
-    expect(out.metadata.resourceVersion).toBe('6')
-    expect((d.spec as Record<string, unknown>).replicas).toBe(1)
-  })
-
-  it('rejects a negative replica count with 400', () => {
-    expect(() => fromScale(deploy(), { spec: { replicas: -1 } })).toThrow(expect.objectContaining({ httpStatus: 400 }) as Error)
   })
 })
 

@@ -1,6 +1,7 @@
 import { componentLogger, hasCode, silentLogger } from '@edgemesh/common'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NatError } from './errors.js'
+import { SharedAttempts } from '../shared-attempt.js'
 import { PUNCH_PROTOCOL, PunchMessage, jsonStream } from './protocol.js'
 import { tcpPunch } from './tcp-punch.js'
 import { isPunchInitiator, upgradeSocket } from './upgrade.js'
@@ -54,7 +55,12 @@ export interface PunchStats {
  */
 export class PunchService implements Puncher {
   private readonly log: Logger
-  private readonly inflight = new Map<string, Promise<Connection>>()
+  /**
+   * One punch per node name, in either direction: a second simultaneous open from the same local port
+   * toward the same endpoint would collide on the 4-tuple. Each attempt runs on its own signal (see
+   * SharedAttempts), so one caller giving up does not fail the others.
+   */
+  private readonly attempts = new SharedAttempts<Connection>()
   private controller = new AbortController()
   private started = false
   private readonly s: PunchStats = { attempted: 0, succeeded: 0, failed: 0 }
@@ -77,17 +83,17 @@ export class PunchService implements Puncher {
     if (!this.started) return
     this.started = false
     this.controller.abort()
+    this.attempts.abortAll(new NatError('PUNCH_FAILED', 'the punch service stopped'))
     await this.components.registrar.unhandle(PUNCH_PROTOCOL)
   }
 
-  /** Puncher: a direct connection to `peerId` (node `nodeName`). Concurrent calls for one node share the attempt. */
+  /**
+   * Puncher: a direct connection to `peerId` (node `nodeName`). Concurrent calls for one node — and an
+   * inbound sync for it — share one attempt; `signal` only ends this caller's wait.
+   */
   async punch (nodeName: string, peerId: PeerId | undefined, signal?: AbortSignal): Promise<Connection> {
     const target: PunchTarget = { nodeName, peerId }
-    const existing = this.inflight.get(target.nodeName)
-    if (existing !== undefined) return await existing
-    const p = this.punchOnce(target, signal)
-    this.inflight.set(target.nodeName, p)
-    try { return await p } finally { if (this.inflight.get(target.nodeName) === p) this.inflight.delete(target.nodeName) }
+    return await this.attempts.join(nodeName, async (own) => await this.punchOnce(target, own), signal)
   }
 
   private async punchOnce (target: PunchTarget, signal?: AbortSignal): Promise<Connection> {
@@ -182,17 +188,12 @@ export class PunchService implements Puncher {
       this.log.debug({ err }, 'bad punch sync')
       return
     }
-    // If we are already punching toward this node (both sides asked at once), that attempt uses the
-    // same local port and the same peer endpoint; a second one would collide on the 4-tuple.
-    if (this.inflight.has(sync.nodeName)) return
-    const p = this.run(link, sync)
-    this.inflight.set(sync.nodeName, p)
-    try {
-      await p
-    } catch {
+    // We acknowledged, so the peer punches toward us now: our side must run to its end even if a local
+    // caller of punch() gives up. If we are already punching toward this node (both sides asked at once)
+    // that attempt is pinned instead of starting a second one.
+    if (!this.started) return
+    await this.attempts.pin(sync.nodeName, async (own) => await this.run(link, sync, own)).catch(() => {
       // Already logged and counted; the requester falls back to the relay.
-    } finally {
-      if (this.inflight.get(sync.nodeName) === p) this.inflight.delete(sync.nodeName)
-    }
+    })
   }
 }

@@ -1,0 +1,1 @@
+export { MetaServer, META_SERVER_DEFAULTS, type MetaServerComponents, type MetaServerInit } from './meta-server.js'

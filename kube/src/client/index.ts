@@ -1,0 +1,7 @@
+export * from './errors.js'
+export * from './event-recorder.js'
+export * from './informer.js'
+export * from './local-client.js'
+export * from './reconcile-loop.js'
+export * from './retry.js'
+export * from './work-queue.js'

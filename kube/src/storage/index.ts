@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './key-range.js'
+export * from './sqlite-store.js'
+export * from './types.js'
+export * from './watch-queue.js'
