@@ -3,11 +3,13 @@ import { ConfigError, loadConfigFile, z } from '@edgemesh/common'
 import { createCloudCore, type CloudCore } from '../cloudcore.js'
 import { resolveCloudCoreConfig, type CloudCoreConfig } from '../config.js'
 
-export const USAGE = `Usage: cloudcore [--config cloudcore.yaml] [--data-dir DIR] [--port N] [--log-format json|pretty]
+export const USAGE = `Usage: cloudcore [--config cloudcore.yaml] [--data-dir DIR] [--port N] [--hub-port N] [--bootstrap-port N] [--log-format json|pretty]
 
   --config       YAML config file (see cloud-core/README.md); defaults for everything when omitted
   --data-dir     overrides dataDir (PKI, admin.kubeconfig, and store.db unless store.dataDir/path is set)
   --port         overrides apiServer.port (0 = any free port)
+  --hub-port     overrides cloudHub.port (edge link, default 10000; 0 = any free port)
+  --bootstrap-port overrides bootstrap.port (node certificates, default 10002; 0 = any free port)
   --log-format   json (default) or pretty
   -h, --help     this text`
 
@@ -21,6 +23,8 @@ export async function configFromArgs (argv: string[]): Promise<CloudCoreConfig |
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         port: { type: 'string' },
+        'hub-port': { type: 'string' },
+        'bootstrap-port': { type: 'string' },
         'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       },
@@ -37,7 +41,10 @@ export async function configFromArgs (argv: string[]): Promise<CloudCoreConfig |
   // store.db follows dataDir unless the file's store section says where.
   if (values['data-dir'] !== undefined) raw.dataDir = values['data-dir']
   // A non-number becomes NaN, which the schema rejects naming apiServer.port.
-  if (values.port !== undefined) section(raw, 'apiServer').port = values.port.trim() === '' ? NaN : Number(values.port)
+  const portFlag = (v: string | undefined, key: string, field = 'port'): void => { if (v !== undefined) section(raw, key)[field] = v.trim() === '' ? NaN : Number(v) }
+  portFlag(values.port, 'apiServer')
+  portFlag(values['hub-port'], 'cloudHub')
+  portFlag(values['bootstrap-port'], 'bootstrap')
   if (values['log-format'] !== undefined) section(raw, 'log').format = values['log-format']
   return resolveCloudCoreConfig(raw, file)
 }
