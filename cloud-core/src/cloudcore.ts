@@ -15,7 +15,7 @@ import { CrdRegistrar, CRDS } from './crd-registrar.js'
 import { CloudCoreError } from './errors.js'
 import { BootstrapServer, JoinTokens, MemoryIssuedCertRegistry } from './bootstrap/index.js'
 import { CloudHub, CloudHubMetrics, StoreWatermarkStore } from './cloud-hub/index.js'
-import { EdgeController } from './edge-controller/index.js'
+import { EdgeController, NodeReports } from './edge-controller/index.js'
 import { InformerFactory } from '@edgemesh/kube/client'
 import type { Store } from '@edgemesh/kube/storage'
 
@@ -298,6 +298,7 @@ class DefaultCloudCore implements CloudCore {
       serving: pki.server,
       watermarks: new StoreWatermarkStore(store),
       source: edgeController,
+      upstream: new NodeReports({ client: core.client, logger: this.log }),
       metrics: new CloudHubMetrics(this.metrics),
       logger: componentLogger(this.log, 'cloud-hub')
     }, { port: cfg.port, host: cfg.bindAddress })
