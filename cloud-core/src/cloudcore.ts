@@ -53,6 +53,12 @@ async function readPair (certPath: string, keyPath: string): Promise<KeyAndCert 
   }
 }
 
+/** The cluster CA from `dataDir/pki`, or undefined when it was never created (nothing is created here). */
+export async function loadClusterCA (dataDir: string): Promise<CertificateAuthority | undefined> {
+  const p = cloudCorePaths(dataDir)
+  return await readPair(p.caCert, p.caKey)
+}
+
 /** Writes atomically (temp + rename) so a crash never leaves half a key behind. */
 async function writeSecret (path: string, text: string, mode = 0o600): Promise<void> {
   const tmp = `${path}.tmp`
