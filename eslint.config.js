@@ -7,7 +7,7 @@ import globals from 'globals'
 // Each package's entry lists everything it may not import: flat config replaces a rule's options
 // when two entries match a file, so the layering inside kube repeats its package's rules.
 const pkg = (name) => [`@edgemesh/${name}`, `@edgemesh/${name}/*`, `**/${name}/src/**`, `**/${name}/dist/**`]
-const except = (...names) => ['common', 'kube', 'cloud-core', 'edge-core', 'mesh', 'edgemesh-agent', 'edgemesh-server'].filter(n => !names.includes(n)).flatMap(pkg)
+const except = (...names) => ['common', 'kube', 'cloud-core', 'edge-core', 'mesh', 'edgemesh-agent', 'edgemesh-server', 'keadm'].filter(n => !names.includes(n)).flatMap(pkg)
 const restrict = (files, groups, message, typeOnly = []) => ({
   files,
   rules: {
@@ -32,6 +32,7 @@ const dependencyRules = [
   restrict(['edge-core/src/**/*.ts'], except('common', 'kube', 'mesh', 'edge-core'), 'edge-core never loads cloud-core (nor the agent or server)'),
   restrict(['edgemesh-agent/src/**/*.ts'], except('common', 'kube', 'mesh', 'edgemesh-agent'), 'edgemesh-agent never loads cloud-core or edge-core'),
   restrict(['edgemesh-server/src/**/*.ts'], except('common', 'kube', 'mesh', 'edgemesh-server'), 'edgemesh-server never loads the agent (its DNS, proxy, iptables) nor cloud-core'),
+  restrict(['keadm/src/**/*.ts'], except('common', 'kube', 'cloud-core', 'edge-core', 'keadm'), 'keadm sets up cloudcore and edgecore; it does not load the mesh products'),
   restrict(['cloud-core/src/*/**/*.ts'], [...except('common', 'kube', 'cloud-core'), '../cloudcore.js', '../config.js', '../bin/*', '../index.js'], 'cloud-core\'s parts sit below its assembler (cloudcore.ts, config.ts, bin/)'),
   restrict(['cloud-core/src/bin/**/*.ts'], except('common', 'kube', 'cloud-core'), 'cloud-core depends on common and kube only'),
   restrict(['cloud-core/src/scheduler/**/*.ts'], [...except('common', 'kube', 'cloud-core'), '../cloudcore.js', '../config.js', '../bin/*', '../index.js', '../controllers/*'], 'the controller manager wires the scheduler, so the scheduler does not import controllers')

@@ -9,7 +9,7 @@ const shared = {
   resolve: { conditions },
   ssr: { resolve: { conditions } }
 }
-const include = (suffix: string): string[] => [`{common,kube,cloud-core,edge-core,mesh,edgemesh-agent,edgemesh-server,test}/**/*${suffix}`]
+const include = (suffix: string): string[] => [`{common,kube,cloud-core,edge-core,mesh,edgemesh-agent,edgemesh-server,keadm,test}/**/*${suffix}`]
 
 export default defineConfig({
   ...shared,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 // Every package keeps its error codes in an exported ERROR_CATALOGUE. This suite checks that each
 // code is documented in docs/errors.md and is actually used somewhere outside its catalogue.
 const root = fileURLToPath(new URL('..', import.meta.url))
-const packages = ['common', 'kube', 'cloud-core', 'edge-core', 'mesh', 'edgemesh-agent', 'edgemesh-server']
+const packages = ['common', 'kube', 'cloud-core', 'edge-core', 'mesh', 'edgemesh-agent', 'edgemesh-server', 'keadm']
 
 async function sources (dir: string): Promise<string[]> {
   const out: string[] = []

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const bin = join(root, 'edgemesh-server/dist/src/bin/edgemesh-server.js')
 const cloudcoreBin = join(root, 'cloud-core/dist/src/bin/cloudcore.js')
+const edgecoreBin = join(root, 'edge-core/dist/src/bin/edgecore.js')
 const under = (pkg: string): string => join(root, pkg) + '/'
 const run = promisify(execFile)
 
@@ -34,7 +35,7 @@ describe('module graph of a binary', () => {
     register = join(dir, 'register.mjs')
     await writeFile(register, `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`)
     // Incremental: a no-op when the tree is already built.
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'edgemesh-server'), join(root, 'cloud-core')], { cwd: root, timeout: 170_000 })
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'edgemesh-server'), join(root, 'cloud-core'), join(root, 'edge-core')], { cwd: root, timeout: 170_000 })
   }, 180_000)
 
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -71,6 +72,15 @@ describe('module graph of a binary', () => {
     } finally {
       await rm(linked, { force: true })
     }
+  })
+
+  it('edgecore loads the shared kube machinery and none of cloud-core (nor its etcd client or schemas) nor the mesh products', async () => {
+    const loaded = await loadedBy(edgecoreBin, ['--help'], join(dir, 'edgecore.log'))
+    expect(loaded).toContain(join(root, 'edge-core/dist/src/bin/cli.js'))
+    expect(loaded.some(f => f.startsWith(under('kube') + 'dist/src/server/'))).toBe(true)
+    expect(loaded.filter(f => ['cloud-core', 'edgemesh-agent', 'edgemesh-server'].some(p => f.startsWith(under(p))))).toEqual([])
+    // The cloud's heavy parts stay out of the edge binary.
+    expect(loaded.filter(f => f.includes('/node_modules/etcd3/') || f.includes('/node_modules/kubernetes-types/'))).toEqual([])
   })
 
   it('edgemesh-server declares no runtime dependency on the agent', async () => {

@@ -43,7 +43,7 @@ describe('Node.js runtime', () => {
   it('runs the built cloudcore, started as npm start does, on Node 24 (its /version says so)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'runtime-cc-'))
     dirs.push(dir)
-    const child = spawn('node', [await built('cloud-core/dist/src/bin/cloudcore.js'), '--data-dir', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('node', [await built('cloud-core/dist/src/bin/cloudcore.js'), '--data-dir', dir, '--port', '0', '--hub-port', '0', '--bootstrap-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     children.push(child)
     await firstLine(child, l => l.startsWith('export KUBECONFIG='))
     const kc = parse(await readFile(join(dir, 'admin.kubeconfig'), 'utf8')) as { clusters: Array<{ cluster: { server: string, 'certificate-authority-data': string } }>, users: Array<{ user: Record<string, string> }> }

@@ -24,9 +24,9 @@ async function workspaceBins (): Promise<Array<{ pkg: string, name: string }>> {
 }
 
 describe('workspace bins', () => {
-  it('declares cloudcore and edgemesh-server', async () => {
+  it('declares cloudcore, edgecore, keadm and edgemesh-server', async () => {
     const names = (await workspaceBins()).map(b => b.name)
-    expect(names).toEqual(expect.arrayContaining(['cloudcore', 'edgemesh-server']))
+    expect(names).toEqual(expect.arrayContaining(['cloudcore', 'edgecore', 'keadm', 'edgemesh-server']))
   })
 
   it('runs every bin with --help through node_modules/.bin, as npx does', async () => {

@@ -59,6 +59,8 @@ export async function startCloudCore (root: string, store: Record<string, unknow
   await writeFile(configFile, JSON.stringify({
     dataDir,
     apiServer: { port: 0, bindAddress: '127.0.0.1' },
+    cloudHub: { port: 0, bindAddress: '127.0.0.1' },
+    bootstrap: { port: 0, bindAddress: '127.0.0.1' },
     store,
     log: { level: 'warn' }
   }))

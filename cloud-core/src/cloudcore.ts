@@ -13,6 +13,11 @@ import { createControllerManager, type ControllerManager } from './controllers/i
 import { createStore } from './store/index.js'
 import { CrdRegistrar, CRDS } from './crd-registrar.js'
 import { CloudCoreError } from './errors.js'
+import { BootstrapServer, JoinTokens, MemoryIssuedCertRegistry } from './bootstrap/index.js'
+import { CloudHub, CloudHubMetrics, StoreWatermarkStore } from './cloud-hub/index.js'
+import { EdgeController, NodeReports } from './edge-controller/index.js'
+import { InformerFactory } from '@edgemesh/kube/client'
+import type { Store } from '@edgemesh/kube/storage'
 
 
 const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', namespace: 'default' }
@@ -46,6 +51,12 @@ async function readPair (certPath: string, keyPath: string): Promise<KeyAndCert 
     if (hasCode(err, 'ENOENT')) return undefined
     throw err
   }
+}
+
+/** The cluster CA from `dataDir/pki`, or undefined when it was never created (nothing is created here). */
+export async function loadClusterCA (dataDir: string): Promise<CertificateAuthority | undefined> {
+  const p = cloudCorePaths(dataDir)
+  return await readPair(p.caCert, p.caKey)
 }
 
 /** Writes atomically (temp + rename) so a crash never leaves half a key behind. */
@@ -133,6 +144,11 @@ export interface CloudCore extends Startable {
   readonly kubeconfigPath: string
   readonly pki: ClusterPki
   readonly metrics: MetricsRegistry
+  /** Actual cloud-hub and bootstrap ports (after start; 0 when disabled). */
+  readonly hubPort: number
+  readonly bootstrapPort: number
+  /** A join token for `keadm join`: CA hash + HS256 JWT, valid 24 h. */
+  issueJoinToken: () => Promise<string>
   waitForSync: (signal?: AbortSignal) => Promise<void>
 }
 
@@ -147,6 +163,9 @@ class DefaultCloudCore implements CloudCore {
   private clusterPki?: ClusterPki
   private starting?: Promise<void>
   private controllers?: ControllerManager
+  private hub?: CloudHub
+  private bootstrap?: BootstrapServer
+  private joinTokens?: JoinTokens
 
   constructor (config: CloudCoreConfig, components: CloudCoreComponents) {
     this.config = config
@@ -249,6 +268,14 @@ class DefaultCloudCore implements CloudCore {
         this.controllers = controllers
       }
 
+      if (cfg.cloudHub.enabled) await this.startEdgeLink(core, store, pki, started)
+      if (cfg.bootstrap.enabled) {
+        const bootstrap = new BootstrapServer({ ca: pki.ca, serving: pki.server, tokens: this.tokens(pki), registry: new MemoryIssuedCertRegistry(), logger: componentLogger(this.log, 'bootstrap') }, { port: cfg.bootstrap.port, host: cfg.bootstrap.bindAddress })
+        await bootstrap.start()
+        started.push(bootstrap)
+        this.bootstrap = bootstrap
+      }
+
       const url = `https://127.0.0.1:${server.port}`
       await writeSecret(this.kubeconfigPath, adminKubeconfig(url, pki))
       this.parts = started
@@ -256,10 +283,47 @@ class DefaultCloudCore implements CloudCore {
     } catch (err) {
       this.server = undefined
       this.apiCore = undefined
+      this.hub = undefined
+      this.bootstrap = undefined
       await stopAll(started).catch(() => {})
       throw err
     }
   }
+
+  /** The edge-controller on its own informers, and the cloud-hub it feeds, with watermarks in the cluster store. */
+  private async startEdgeLink (core: ApiCore, store: Store, pki: ClusterPki, started: Startable[]): Promise<void> {
+    const cfg = this.config.cloudHub
+    const informers = new InformerFactory({ client: core.client, logger: componentLogger(this.log, 'edge-controller') })
+    started.push(informers)
+    const holder: { hub?: CloudHub } = {}
+    const edgeController = new EdgeController({ informers, hub: { publish: (node, change) => { holder.hub?.publish(node, change) } }, logger: this.log })
+    await edgeController.start()
+    started.push(edgeController)
+    const hub = new CloudHub({
+      caPem: pki.ca.certPem,
+      serving: pki.server,
+      watermarks: new StoreWatermarkStore(store),
+      source: edgeController,
+      upstream: new NodeReports({ client: core.client, logger: this.log }),
+      metrics: new CloudHubMetrics(this.metrics),
+      logger: componentLogger(this.log, 'cloud-hub')
+    }, { port: cfg.port, host: cfg.bindAddress })
+    holder.hub = hub
+    await hub.start()
+    started.push(hub)
+    this.hub = hub
+  }
+
+  private tokens (pki: ClusterPki): JoinTokens {
+    this.joinTokens ??= new JoinTokens(pki.ca)
+    return this.joinTokens
+  }
+
+  /** A join token for `keadm join` (valid 24 h; any cloudcore with this CA accepts it). */
+  async issueJoinToken (): Promise<string> { return await this.tokens(this.pki).issue() }
+
+  get hubPort (): number { return this.hub?.port ?? 0 }
+  get bootstrapPort (): number { return this.bootstrap?.port ?? 0 }
 
   private async applyShippedCrds (core: ApiCore, crds: CrdRegistrar, log: Logger): Promise<void> {
     for (const crd of await shippedCrds()) {
@@ -298,6 +362,8 @@ class DefaultCloudCore implements CloudCore {
     this.server = undefined
     this.apiCore = undefined
     this.controllers = undefined
+    this.hub = undefined
+    this.bootstrap = undefined
     try {
       await stopAll(parts)
     } finally {

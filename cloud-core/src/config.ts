@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import { loadConfigFile, logConfigSchema, parseConfig, z } from '@edgemesh/common'
 import { API_SERVER_DEFAULTS } from '@edgemesh/kube/server'
+import { BOOTSTRAP_DEFAULTS } from './bootstrap/bootstrap-server.js'
+import { CLOUD_HUB_DEFAULTS } from './cloud-hub/cloud-hub.js'
 import { parseCidr4, parsePortRange } from './api-server/resources/service-allocator.js'
 import { storeSectionSchema, type StoreConfig } from './store/store-config.js'
 
@@ -66,6 +68,24 @@ export const cloudCoreConfigSchema = z.object({
     /** Set false to run the API server alone. @default true */
     enabled: z.boolean().default(true)
   }).strict().default({}),
+  /** The edge link: wss + mTLS, node name from the client certificate. */
+  cloudHub: z.object({
+    /** @default true */
+    enabled: z.boolean().default(true),
+    /** @default '0.0.0.0' */
+    bindAddress: z.string().min(1).default(CLOUD_HUB_DEFAULTS.host),
+    /** 0 picks a free port. @default 10000 */
+    port: z.number().int().min(0).max(65535).default(CLOUD_HUB_DEFAULTS.port)
+  }).strict().default({}),
+  /** Node certificates for join tokens (`keadm join`): HTTPS `GET /ca.crt`, `POST /edge.crt`. */
+  bootstrap: z.object({
+    /** @default true */
+    enabled: z.boolean().default(true),
+    /** @default '0.0.0.0' */
+    bindAddress: z.string().min(1).default(BOOTSTRAP_DEFAULTS.host),
+    /** 0 picks a free port. @default 10002 */
+    port: z.number().int().min(0).max(65535).default(BOOTSTRAP_DEFAULTS.port)
+  }).strict().default({}),
   log: logConfigSchema
 }).strict()
 
@@ -78,6 +98,8 @@ export interface CloudCoreConfig {
   store: StoreConfig
   kubeconfig?: string
   controllers: { nodeMonitorGracePeriodMs: number, concurrentSyncs: number, enabled: boolean }
+  cloudHub: { enabled: boolean, bindAddress: string, port: number }
+  bootstrap: { enabled: boolean, bindAddress: string, port: number }
   log: { level: string, format: 'json' | 'pretty' }
 }
 
@@ -105,6 +127,8 @@ export function resolveCloudCoreConfig (raw: unknown, file?: string): CloudCoreC
     store,
     ...(c.kubeconfig !== undefined ? { kubeconfig: c.kubeconfig } : {}),
     controllers: { nodeMonitorGracePeriodMs: c.controllers.nodeMonitorGracePeriod, concurrentSyncs: c.controllers.concurrentSyncs, enabled: c.controllers.enabled },
+    cloudHub: c.cloudHub,
+    bootstrap: c.bootstrap,
     log: c.log
   }
 }

@@ -18,7 +18,7 @@ describe('createCloudCore', () => {
   let dir: string
   let cc: CloudCore | undefined
 
-  const make = (): CloudCore => createCloudCore(resolveCloudCoreConfig({ dataDir: dir, apiServer: { bindAddress: '127.0.0.1', port: 0 }, controllers: { enabled: false } }), { logger: silentLogger() })
+  const make = (): CloudCore => createCloudCore(resolveCloudCoreConfig({ dataDir: dir, apiServer: { bindAddress: '127.0.0.1', port: 0 }, cloudHub: { bindAddress: '127.0.0.1', port: 0 }, bootstrap: { bindAddress: '127.0.0.1', port: 0 }, controllers: { enabled: false } }), { logger: silentLogger() })
 
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'cloudcore-')) })
   afterEach(async () => {
@@ -97,7 +97,7 @@ describe('createCloudCore', () => {
   })
 
   it('serves API server and controller series from one registry at /metrics, surviving a restart', async () => {
-    cc = createCloudCore(resolveCloudCoreConfig({ dataDir: dir, apiServer: { bindAddress: '127.0.0.1', port: 0 } }), { logger: silentLogger() })
+    cc = createCloudCore(resolveCloudCoreConfig({ dataDir: dir, apiServer: { bindAddress: '127.0.0.1', port: 0 }, cloudHub: { bindAddress: '127.0.0.1', port: 0 }, bootstrap: { bindAddress: '127.0.0.1', port: 0 } }), { logger: silentLogger() })
     await cc.start()
     await cc.waitForSync()
     await cc.stop()

@@ -12,6 +12,8 @@ describe('cloudcore config', () => {
       apiServer: { bindAddress: '0.0.0.0', port: 6443, serviceCIDR: '10.96.0.0/12', nodePortRange: '30000-32767', maxBodyBytes: 3145728, certSANs: [] },
       store: { type: 'sqlite', dataDir: '/tmp/cc' },
       controllers: { nodeMonitorGracePeriodMs: 40_000, concurrentSyncs: 2, enabled: true },
+      cloudHub: { enabled: true, bindAddress: '0.0.0.0', port: 10000 },
+      bootstrap: { enabled: true, bindAddress: '0.0.0.0', port: 10002 },
       log: { level: 'info', format: 'json' }
     })
   })

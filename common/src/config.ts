@@ -46,3 +46,35 @@ export async function loadConfigFile<S extends z.ZodTypeAny> (schema: S, file: s
 function where (file?: string): string {
   return file === undefined ? '' : ` in ${file}`
 }
+
+/**
+ * Reads a config file as raw input (a mapping, or `{}` for an empty file), for binaries that layer
+ * flags over it before validating once. Missing file or bad YAML is a ConfigError.
+ */
+export async function loadRawConfig (file: string): Promise<Record<string, unknown>> {
+  const raw = await loadConfigFile(z.unknown(), file)
+  if (raw === null || raw === undefined) return {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`the config must be a mapping: "<root>"${where(file)}`, { key: '', file })
+  return raw as Record<string, unknown>
+}
+
+/**
+ * Sets `path` (dotted) in raw config input, creating the sections on the way. A section that is
+ * not a mapping is left alone, for the schema to reject with its own key.
+ */
+export function setRawConfig (raw: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let cur = raw
+  for (const k of keys.slice(0, -1)) {
+    const v = cur[k]
+    if (v === undefined) { const created: Record<string, unknown> = {}; cur[k] = created; cur = created; continue }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return
+    cur = v as Record<string, unknown>
+  }
+  cur[keys[keys.length - 1]!] = value
+}
+
+/** A numeric flag's value for the schema: a number, or NaN (which the schema rejects naming the key). */
+export function numericFlag (v: string): number {
+  return v.trim() === '' ? NaN : Number(v)
+}

@@ -24,3 +24,26 @@ export async function stopAll (parts: Startable[]): Promise<void> {
   }
   if (first !== undefined) throw first
 }
+
+/**
+ * Runs a daemon until SIGINT/SIGTERM: starts it, calls `onStarted`, and on the first signal stops it
+ * and exits 0 (1 if stopping fails); a second signal exits at once. Used by every binary.
+ */
+export async function runUntilSignal (part: Startable, out: { error: (s: string) => void }, onStarted?: () => void): Promise<void> {
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      out.error(`${signal} again: exiting now`)
+      process.exit(1)
+    }
+    stopping = true
+    part.stop().then(() => { process.exit(0) }, (err: unknown) => {
+      out.error(`error while stopping: ${(err as Error).message}`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  await part.start()
+  onStarted?.()
+}

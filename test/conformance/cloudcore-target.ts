@@ -15,6 +15,8 @@ export async function cloudcoreTarget (opts: { store: Record<string, unknown>, l
   const cc = createCloudCore(resolveCloudCoreConfig({
     dataDir,
     apiServer: { port: 0, bindAddress: '127.0.0.1' },
+    cloudHub: { port: 0, bindAddress: '127.0.0.1' },
+    bootstrap: { port: 0, bindAddress: '127.0.0.1' },
     store: opts.store,
     log: { level: opts.logLevel }
   }))

@@ -22,6 +22,8 @@ export async function startCloudCore (dataDir: string): Promise<CloudCore> {
   const cc = createCloudCore(resolveCloudCoreConfig({
     dataDir,
     apiServer: { bindAddress: '127.0.0.1', port: 0 },
+    cloudHub: { bindAddress: '127.0.0.1', port: 0 },
+    bootstrap: { bindAddress: '127.0.0.1', port: 0 },
     controllers: { nodeMonitorGracePeriod: '1h' }
   }), { logger: silentLogger() })
   await cc.start()

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfigFile, z } from '@edgemesh/common'
+import { ConfigError, loadRawConfig, numericFlag, runUntilSignal, setRawConfig } from '@edgemesh/common'
 import { createCloudCore, type CloudCore } from '../cloudcore.js'
 import { resolveCloudCoreConfig, type CloudCoreConfig } from '../config.js'
 
-export const USAGE = `Usage: cloudcore [--config cloudcore.yaml] [--data-dir DIR] [--port N] [--log-format json|pretty]
+export const USAGE = `Usage: cloudcore [--config cloudcore.yaml] [--data-dir DIR] [--port N] [--hub-port N] [--bootstrap-port N] [--log-format json|pretty]
 
   --config       YAML config file (see cloud-core/README.md); defaults for everything when omitted
   --data-dir     overrides dataDir (PKI, admin.kubeconfig, and store.db unless store.dataDir/path is set)
   --port         overrides apiServer.port (0 = any free port)
+  --hub-port     overrides cloudHub.port (edge link, default 10000; 0 = any free port)
+  --bootstrap-port overrides bootstrap.port (node certificates, default 10002; 0 = any free port)
   --log-format   json (default) or pretty
   -h, --help     this text`
 
@@ -21,6 +23,8 @@ export async function configFromArgs (argv: string[]): Promise<CloudCoreConfig |
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         port: { type: 'string' },
+        'hub-port': { type: 'string' },
+        'bootstrap-port': { type: 'string' },
         'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       },
@@ -32,31 +36,15 @@ export async function configFromArgs (argv: string[]): Promise<CloudCoreConfig |
   }
   if (values.help === true) return 'help'
   // Layers merged as raw input (file, then flags), validated once: errors name the key as written.
-  const raw = values.config !== undefined ? await readConfigFile(values.config) : {}
+  const raw = values.config !== undefined ? await loadRawConfig(values.config) : {}
   const file = values.config ?? '<command line>'
   // store.db follows dataDir unless the file's store section says where.
   if (values['data-dir'] !== undefined) raw.dataDir = values['data-dir']
-  // A non-number becomes NaN, which the schema rejects naming apiServer.port.
-  if (values.port !== undefined) section(raw, 'apiServer').port = values.port.trim() === '' ? NaN : Number(values.port)
-  if (values['log-format'] !== undefined) section(raw, 'log').format = values['log-format']
+  if (values.port !== undefined) setRawConfig(raw, 'apiServer.port', numericFlag(values.port))
+  if (values['hub-port'] !== undefined) setRawConfig(raw, 'cloudHub.port', numericFlag(values['hub-port']))
+  if (values['bootstrap-port'] !== undefined) setRawConfig(raw, 'bootstrap.port', numericFlag(values['bootstrap-port']))
+  if (values['log-format'] !== undefined) setRawConfig(raw, 'log.format', values['log-format'])
   return resolveCloudCoreConfig(raw, file)
-}
-
-/** `raw[key]` as a mutable object, created when absent (a non-object is left for the schema to reject). */
-function section (raw: Record<string, unknown>, key: string): Record<string, unknown> {
-  const v = raw[key]
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>
-  if (v !== undefined) return {}
-  const created: Record<string, unknown> = {}
-  raw[key] = created
-  return created
-}
-
-async function readConfigFile (file: string): Promise<Record<string, unknown>> {
-  const raw = await loadConfigFile(z.unknown(), file)
-  if (raw === null || raw === undefined) return {}
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`the config must be a mapping: "<root>" (in ${file})`, { key: '', file })
-  return raw as Record<string, unknown>
 }
 
 /**
@@ -65,21 +53,6 @@ async function readConfigFile (file: string): Promise<Record<string, unknown>> {
  */
 export async function runCloudCore (config: CloudCoreConfig, out: { log: (s: string) => void, error: (s: string) => void }): Promise<CloudCore> {
   const cc = createCloudCore(config)
-  let stopping = false
-  const shutdown = (signal: string): void => {
-    if (stopping) {
-      out.error(`${signal} again: exiting now`)
-      process.exit(1)
-    }
-    stopping = true
-    cc.stop().then(() => { process.exit(0) }, (err: unknown) => {
-      out.error(`error while stopping: ${(err as Error).message}`)
-      process.exit(1)
-    })
-  }
-  process.on('SIGINT', () => { shutdown('SIGINT') })
-  process.on('SIGTERM', () => { shutdown('SIGTERM') })
-  await cc.start()
-  out.log(`export KUBECONFIG=${cc.kubeconfigPath}`)
+  await runUntilSignal(cc, out, () => { out.log(`export KUBECONFIG=${cc.kubeconfigPath}`) })
   return cc
 }

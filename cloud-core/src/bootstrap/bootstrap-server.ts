@@ -9,6 +9,9 @@ import { BootstrapError } from './errors.js'
 import type { IssuedCertRegistry } from './issued-cert-registry.js'
 import type { JoinTokens } from './join-token.js'
 
+/** Where the bootstrap server listens by default (cloudcore's config schema uses the same). */
+export const BOOTSTRAP_DEFAULTS = { port: 10002, host: '0.0.0.0' } as const
+
 export interface BootstrapServerInit {
   /** @default 10002 (0 picks a free port) */
   port?: number
@@ -54,8 +57,8 @@ export class BootstrapServer implements Startable {
 
   constructor (private readonly components: BootstrapServerComponents, init: BootstrapServerInit = {}) {
     this.init = {
-      port: init.port ?? 10002,
-      host: init.host ?? '0.0.0.0',
+      port: init.port ?? BOOTSTRAP_DEFAULTS.port,
+      host: init.host ?? BOOTSTRAP_DEFAULTS.host,
       certDays: init.certDays ?? 365,
       maxBodyBytes: init.maxBodyBytes ?? 65_536,
       requestTimeoutMs: init.requestTimeoutMs ?? 10_000,

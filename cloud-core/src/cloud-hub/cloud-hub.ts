@@ -14,6 +14,9 @@ import type { HubMetrics } from './metrics.js'
 import { NodeQueue, type DownstreamChange, type DownstreamObject } from './node-queue.js'
 import type { WatermarkStore } from './watermark-store.js'
 
+/** Where the cloud-hub listens by default (cloudcore's config schema uses the same). */
+export const CLOUD_HUB_DEFAULTS = { port: 10000, host: '0.0.0.0' } as const
+
 export interface CloudHubInit {
   /** @default 10000 (0 picks a free port) */
   port?: number
@@ -109,8 +112,8 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
   constructor (private readonly components: CloudHubComponents, init: CloudHubInit = {}) {
     super()
     this.init = {
-      port: init.port ?? 10000,
-      host: init.host ?? '0.0.0.0',
+      port: init.port ?? CLOUD_HUB_DEFAULTS.port,
+      host: init.host ?? CLOUD_HUB_DEFAULTS.host,
       resendMs: init.resendMs ?? 5000,
       keepaliveMs: init.keepaliveMs ?? 10_000,
       deadMs: init.deadMs ?? 25_000,

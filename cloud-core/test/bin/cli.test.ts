@@ -39,6 +39,12 @@ describe('cloudcore command line', () => {
     expect(c).toMatchObject({ dataDir: dir, store: { type: 'sqlite', dataDir: join(dir, 'db') } })
   })
 
+  it('sets the cloud-hub and bootstrap ports from --hub-port and --bootstrap-port', async () => {
+    const c = await configFromArgs(['--hub-port', '0', '--bootstrap-port', '12002'])
+    expect(c).toMatchObject({ cloudHub: { enabled: true, port: 0 }, bootstrap: { enabled: true, port: 12002 } })
+    await expect(configFromArgs(['--hub-port', 'x'])).rejects.toMatchObject({ key: 'cloudHub.port' })
+  })
+
   it('rejects an unknown flag with the usage text', async () => {
     await expect(configFromArgs(['--prot', '1'])).rejects.toThrow(/Usage: cloudcore/)
   })

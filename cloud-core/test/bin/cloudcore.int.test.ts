@@ -14,7 +14,7 @@ describe('cloudcore binary', () => {
 
   it('prints the KUBECONFIG line once serving and exits 0 on SIGTERM', async () => {
     dir = await mkdtemp(join(tmpdir(), 'cc-bin-'))
-    const child = spawn(tsx, ['--conditions=source', join(root, 'cloud-core/src/bin/cloudcore.ts'), '--data-dir', dir, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(tsx, ['--conditions=source', join(root, 'cloud-core/src/bin/cloudcore.ts'), '--data-dir', dir, '--port', '0', '--hub-port', '0', '--bootstrap-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })

@@ -1,0 +1,63 @@
+import { createMessage, parseEdgeResource } from '@edgemesh/common/hub-protocol'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { NodeReports } from '../../src/edge-controller/index.js'
+import { builtinResources, ServiceAllocator } from '../../src/api-server/resources/index.js'
+import { testCore, type TestCore } from '../api-server/helpers/core.js'
+
+const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' }
+const NODES = { group: '', version: 'v1', resource: 'nodes' }
+const report = (resource: string, content: unknown, operation: 'insert' | 'update' | 'delete' = 'update'): Parameters<NodeReports['apply']> =>
+  ['edge-a', createMessage({ operation, resource, content, source: 'edgehub' }), parseEdgeResource(resource)]
+
+describe('NodeReports', () => {
+  let core: TestCore
+  let reports: NodeReports
+  beforeEach(async () => {
+    core = await testCore({ resources: builtinResources({ allocator: new ServiceAllocator({}) }), validation: false } as Parameters<typeof testCore>[0])
+    reports = new NodeReports({ client: core.client })
+    for (const [name, node] of [['mine', 'edge-a'], ['theirs', 'edge-b']]) {
+      await core.client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: node, containers: [{ name: 'c', image: 'x' }] } })
+    }
+  })
+  afterEach(async () => { await core.close() })
+
+  it('registers the node as an edge node with its status, then updates only the status', async () => {
+    await reports.apply(...report('null/node/edge-a', { metadata: { name: 'edge-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.9' }] } }, 'insert'))
+    let n = await core.client.get(NODES, 'edge-a')
+    expect(n.metadata.labels).toEqual({ zone: 'z1', 'node-role.kubernetes.io/edge': '' })
+    expect(n.status).toMatchObject({ addresses: [{ address: '10.0.0.9' }] })
+    await reports.apply(...report('null/node/edge-a', { metadata: { name: 'edge-a', labels: { zone: 'changed' } }, spec: { unschedulable: true }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.10' }] } }))
+    n = await core.client.get(NODES, 'edge-a')
+    expect(n.status).toMatchObject({ addresses: [{ address: '10.0.0.10' }] })
+    expect(n.metadata.labels?.zone).toBe('z1')
+    expect((n.spec as { unschedulable?: boolean } | undefined)?.unschedulable).toBeUndefined()
+  })
+
+  it('writes the status of its own pods and refuses another node\'s pod with EDGE_UPSTREAM_FORBIDDEN', async () => {
+    await reports.apply(...report('default/pod/mine', { status: { phase: 'Running' } }))
+    expect((await core.client.get(PODS, 'mine')).status).toMatchObject({ phase: 'Running' })
+    await expect(reports.apply(...report('default/pod/theirs', { status: { phase: 'Failed' } }))).rejects.toMatchObject({ code: 'EDGE_UPSTREAM_FORBIDDEN' })
+    expect(((await core.client.get(PODS, 'theirs')).status as { phase?: string } | undefined)?.phase).not.toBe('Failed')
+  })
+
+  it('refuses other nodes, other leases, other kinds and deletes, and handle() acks them without writing', async () => {
+    const refused = [
+      report('null/node/edge-b', { status: {} }),
+      report('kube-node-lease/lease/edge-b', { spec: {} }),
+      report('default/lease/edge-a', { spec: {} }),
+      report('default/secret/s', { data: {} }),
+      report('default/pod/mine', { status: {} }, 'delete'),
+      report('default/pod/mine', 'text')
+    ]
+    const rev = await core.store.revision()
+    for (const r of refused) {
+      await expect(reports.apply(...r), r[1].route.resource).rejects.toMatchObject({ name: 'EdgeControllerError' })
+      await expect(reports.handle(...r)).resolves.toBeUndefined()
+    }
+    expect(await core.store.revision()).toBe(rev)
+  })
+
+  it('answers a report on a pod deleted meanwhile with an ack (nothing to write)', async () => {
+    await expect(reports.handle(...report('default/pod/gone', { status: { phase: 'Running' } }))).resolves.toBeUndefined()
+  })
+})

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises'
+import { componentLogger, ConfigError, createLogger, MetricsRegistry, stopAll, type Logger, type Startable } from '@edgemesh/common'
+import { builtinResourceInfo, DefaultResourceRegistry } from '@edgemesh/kube/server'
+import { sqliteStore } from '@edgemesh/kube/storage'
+import { edgeCorePaths, type EdgeCoreConfig } from './config.js'
+import { EdgeHub } from './edge-hub/index.js'
+import { MetaManager } from './meta-manager/index.js'
+import { MetaServer } from './meta-server/index.js'
+import { NodeReporter } from './node-status/index.js'
+
+export interface EdgeCoreComponents {
+  /** @default a logger built from `config.log` */
+  logger?: Logger
+  /** @default a new one */
+  metrics?: MetricsRegistry
+}
+
+/** The per-node agent, assembled: cache, meta-server, edge link and heartbeat. */
+export interface EdgeCore extends Startable {
+  readonly config: EdgeCoreConfig
+  /** The meta-server's actual port (after start; 0 when disabled). */
+  readonly metaServerPort: number
+}
+
+class DefaultEdgeCore implements EdgeCore {
+  readonly metrics: MetricsRegistry
+  private readonly log: Logger
+  private parts: Startable[] = []
+  private server?: MetaServer
+
+  constructor (readonly config: EdgeCoreConfig, components: EdgeCoreComponents) {
+    this.log = components.logger ?? createLogger({ name: 'edgecore', level: config.log.level, format: config.log.format })
+    this.metrics = components.metrics ?? new MetricsRegistry()
+  }
+
+  get metaServerPort (): number { return this.server?.port ?? 0 }
+
+  async start (): Promise<void> {
+    if (this.parts.length > 0) return
+    const cfg = this.config
+    const paths = edgeCorePaths(cfg.dataDir)
+    const [caPem, certPem, keyPem] = await Promise.all([paths.ca, paths.cert, paths.key].map(async f => await readFile(f, 'utf8').catch((err: unknown) => {
+      throw new ConfigError(`cannot read the node credentials ${f} (run keadm join first): ${(err as Error).message}`, { key: 'dataDir', cause: err })
+    })))
+    const started: Startable[] = []
+    try {
+      // The cache: the node's objects survive restarts and serve local clients while offline.
+      const store = sqliteStore({ dataDir: paths.cache, logger: componentLogger(this.log, 'cache') })
+      await store.start()
+      started.push(store)
+      const registry = new DefaultResourceRegistry(builtinResourceInfo())
+      if (cfg.metaServer.enabled) {
+        const server = new MetaServer({ store, registry, logger: this.log, metrics: this.metrics }, { host: cfg.metaServer.bindAddress, port: cfg.metaServer.port })
+        await server.start()
+        started.push(server)
+        this.server = server
+      }
+      const hub = new EdgeHub({ handler: new MetaManager({ store, registry, logger: this.log }), logger: componentLogger(this.log, 'edge-hub') }, {
+        urls: cfg.edgeHub.urls, nodeName: cfg.nodeName, caPem: caPem!, certPem: certPem!, keyPem: keyPem!, keepaliveMs: cfg.edgeHub.keepaliveMs, deadMs: cfg.edgeHub.deadMs
+      })
+      await hub.start()
+      started.push(hub)
+      const reporter = new NodeReporter({ hub, logger: this.log }, { nodeName: cfg.nodeName, leaseRenewMs: cfg.node.leaseRenewMs, statusUpdateMs: cfg.node.statusUpdateMs })
+      await reporter.start()
+      started.push(reporter)
+      this.parts = started
+      this.log.info({ node: cfg.nodeName, metaServer: this.metaServerPort, dataDir: cfg.dataDir }, 'edgecore started')
+    } catch (err) {
+      this.server = undefined
+      await stopAll(started).catch(() => {})
+      throw err
+    }
+  }
+
+  async stop (): Promise<void> {
+    const parts = this.parts
+    this.parts = []
+    this.server = undefined
+    await stopAll(parts)
+  }
+
+  isStarted (): boolean { return this.parts.length > 0 }
+}
+
+export function createEdgeCore (config: EdgeCoreConfig, components: EdgeCoreComponents = {}): EdgeCore {
+  return new DefaultEdgeCore(config, components)
+}

@@ -1,0 +1,96 @@
+// The built `edgecore` binary as a real process against cloudcore: it registers, serves its pods from
+// 127.0.0.1, and after `kill -9` comes back offline with the same objects and resourceVersions.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { eventually, silentLogger, type KubeObject } from '@edgemesh/common'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
+import { joinCluster, saveNodeCredentials } from '../../edge-core/src/index.js'
+import { firstLine } from '../helpers/daemons.js'
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+const BIN = join(ROOT, 'edge-core/dist/src/bin/edgecore.js')
+const NODE = 'edge-p1'
+const run = promisify(execFile)
+
+describe('edgecore process', () => {
+  let dir: string
+  let cc: CloudCore
+  let child: ChildProcess | undefined
+  let metaPort = 0
+
+  const start = async (config: string): Promise<void> => {
+    child = spawn(process.execPath, [BIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const line = await firstLine(child, l => l.includes('meta-server on http://'))
+    metaPort = Number(/:(\d+)$/.exec(line)?.[1])
+  }
+  const kill9 = async (): Promise<void> => {
+    const c = child
+    child = undefined
+    if (c === undefined || c.exitCode !== null) return
+    const exited = new Promise(resolve => c.once('exit', resolve))
+    c.kill('SIGKILL')
+    await exited
+  }
+  const pods = async (): Promise<string[]> => {
+    const list = await (await fetch(`http://127.0.0.1:${metaPort}/api/v1/namespaces/default/pods`)).json() as { items: KubeObject[] }
+    return list.items.map(p => `${p.metadata.name ?? ''}@${p.metadata.resourceVersion ?? ''}`).sort()
+  }
+  const writeConfig = async (name: string, hubUrl: string): Promise<string> => {
+    const file = join(dir, name)
+    await writeFile(file, [
+      `nodeName: ${NODE}`,
+      `dataDir: ${join(dir, 'edge')}`,
+      `edgeHub: { urls: ["${hubUrl}"] }`,
+      'metaServer: { port: 0 }',
+      'node: { leaseRenewMs: 300 }',
+      'log: { level: warn }'
+    ].join('\n') + '\n')
+    return file
+  }
+
+  beforeAll(async () => {
+    // Incremental: a no-op when the tree is already built.
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'edge-core')], { cwd: ROOT, timeout: 170_000 })
+    dir = await mkdtemp(join(tmpdir(), 'edgecore-process-'))
+    cc = createCloudCore(resolveCloudCoreConfig({
+      dataDir: join(dir, 'cloud'),
+      apiServer: { bindAddress: '127.0.0.1', port: 0 },
+      cloudHub: { bindAddress: '127.0.0.1', port: 0 },
+      bootstrap: { bindAddress: '127.0.0.1', port: 0 }
+    }), { logger: silentLogger() })
+    await cc.start()
+    await saveNodeCredentials(join(dir, 'edge'), await joinCluster({ server: `https://127.0.0.1:${cc.bootstrapPort}`, token: await cc.issueJoinToken(), nodeName: NODE }))
+  }, 180_000)
+
+  afterAll(async () => {
+    await kill9()
+    await cc?.stop()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('registers the node Ready and serves the pods assigned to it', async () => {
+    await start(await writeConfig('edgecore.yaml', `wss://127.0.0.1:${cc.hubPort}`))
+    const NODES = { group: '', version: 'v1', resource: 'nodes' }
+    const node = await eventually(async () => await cc.core.client.get(NODES, NODE).catch(() => undefined), 20_000, 'node registered')
+    expect(node.metadata.labels).toHaveProperty(['node-role.kubernetes.io/edge'])
+    const { stdout } = await run('kubectl', ['--kubeconfig', cc.kubeconfigPath, 'get', 'node', NODE])
+    expect(stdout).toMatch(new RegExp(`^${NODE}\\s+Ready\\s+edge\\s`, 'm'))
+    for (const name of ['a', 'b']) {
+      await cc.core.client.create({ group: '', version: 'v1', resource: 'pods', namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, containers: [{ name: 'c', image: 'x' }] } })
+    }
+    await eventually(async () => (await pods()).length === 2, 15_000, 'pods at the edge')
+  })
+
+  it('after kill -9, restarted while the cloud is unreachable, serves the same objects and resourceVersions', async () => {
+    const before = await pods()
+    await kill9()
+    // Nothing listens on port 1: the node starts offline.
+    await start(await writeConfig('offline.yaml', 'wss://127.0.0.1:1'))
+    expect(await pods()).toEqual(before)
+  })
+})
