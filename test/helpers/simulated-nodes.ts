@@ -3,7 +3,7 @@
 // and by the cloud-hub benchmark.
 import { issueCert, type CertificateAuthority } from '@edgemesh/common'
 import type { HubMessage, ResourceRef } from '@edgemesh/common/hub-protocol'
-import { EdgeHub } from '../../edge-core/src/index.js'
+import { EdgeHub, NodeReporter } from '../../edge-core/src/index.js'
 
 export interface SimulatedNode {
   name: string
@@ -14,6 +14,8 @@ export interface SimulatedNode {
   received: number
   /** When each object first arrived (ms, performance.now()). */
   firstSeen: Map<string, number>
+  /** The node's heartbeat (registration, Lease every 10 s, status every 60 s) when `heartbeat` was asked for. */
+  reporter?: NodeReporter
 }
 
 export interface SimulatedNodesInit {
@@ -23,6 +25,8 @@ export interface SimulatedNodesInit {
   urls: string[]
   prefix?: string
   backoffMaxMs?: number
+  /** Give each node edgecore's heartbeat, as a real idle node has. @default false */
+  heartbeat?: boolean
 }
 
 /** Issues the certificates and builds the clients (not started). */
@@ -45,6 +49,7 @@ export async function simulatedNodes (init: SimulatedNodesInit): Promise<Simulat
         }
       }
     }, { urls: init.urls, nodeName: name, certPem: cert.certPem, keyPem: cert.keyPem, caPem: init.ca.certPem, backoffInitialMs: 50, backoffMaxMs: init.backoffMaxMs ?? 2_000 })
+    if (init.heartbeat === true) node.reporter = new NodeReporter({ hub: node.hub }, { nodeName: name })
     out.push(node)
   }
   return out
