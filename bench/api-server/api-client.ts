@@ -44,8 +44,13 @@ export class ApiClient {
 
   /** One request; resolves with the parsed body on 2xx, rejects with the status and body otherwise. */
   async call<T = Record<string, any>> (method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse(await this.callText(method, path, body)) as T
+  }
+
+  /** One request; resolves with the body text on 2xx (e.g. /metrics), rejects with the status and body otherwise. */
+  async callText (method: string, path: string, body?: unknown): Promise<string> {
     const payload = body === undefined ? undefined : JSON.stringify(body)
-    return await new Promise<T>((resolve, reject) => {
+    return await new Promise<string>((resolve, reject) => {
       const req = request({
         agent: this.agent,
         host: this.creds.server.hostname,
@@ -61,7 +66,7 @@ export class ApiClient {
           const text = Buffer.concat(chunks).toString('utf8')
           const status = res.statusCode ?? 0
           if (status < 200 || status >= 300) { reject(new Error(`${method} ${path}: HTTP ${status} ${text.slice(0, 300)}`)); return }
-          try { resolve(JSON.parse(text) as T) } catch (err) { reject(err) }
+          resolve(text)
         })
       })
       req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no response in 30 s`)) })

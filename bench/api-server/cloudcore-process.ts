@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline'
 export interface CloudCoreProcess {
   pid: number
   kubeconfig: string
+  /** Its data dir (pki/ holds the cluster CA). */
+  dataDir: string
   /** How the binary ran: the built dist, or the TypeScript sources through tsx. */
   runtime: 'dist' | 'tsx'
   stop: () => Promise<void>
@@ -48,6 +50,8 @@ export interface StartOptions {
   cpuProfileDir?: string
   /** @default 90_000 */
   timeoutMs?: number
+  /** cloud-hub port. @default 0 (any free port) */
+  hubPort?: number
 }
 
 /** Starts cloudcore with `store` as its backend on a free loopback port; resolves once it serves. */
@@ -59,7 +63,7 @@ export async function startCloudCore (root: string, store: Record<string, unknow
   await writeFile(configFile, JSON.stringify({
     dataDir,
     apiServer: { port: 0, bindAddress: '127.0.0.1' },
-    cloudHub: { port: 0, bindAddress: '127.0.0.1' },
+    cloudHub: { port: opts.hubPort ?? 0, bindAddress: '127.0.0.1' },
     bootstrap: { port: 0, bindAddress: '127.0.0.1' },
     store,
     log: { level: 'warn' }
@@ -89,7 +93,7 @@ export async function startCloudCore (root: string, store: Record<string, unknow
         if (m !== null) { clearTimeout(t); resolve(m[1]!) }
       })
     })
-    return { pid: child.pid!, kubeconfig: await readFile(kubeconfig, 'utf8'), runtime, stop }
+    return { pid: child.pid!, kubeconfig: await readFile(kubeconfig, 'utf8'), dataDir, runtime, stop }
   } catch (err) {
     await stop()
     throw err

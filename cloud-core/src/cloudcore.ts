@@ -13,7 +13,7 @@ import { createControllerManager, type ControllerManager } from './controllers/i
 import { createStore } from './store/index.js'
 import { CrdRegistrar, CRDS } from './crd-registrar.js'
 import { CloudCoreError } from './errors.js'
-import { BootstrapServer, JoinTokens, MemoryIssuedCertRegistry } from './bootstrap/index.js'
+import { BootstrapServer, JoinTokens, MemoryIssuedCertRegistry, syncClusterCA } from './bootstrap/index.js'
 import { CloudHub, CloudHubMetrics, StoreWatermarkStore } from './cloud-hub/index.js'
 import { EdgeController, NodeReports } from './edge-controller/index.js'
 import { InformerFactory } from '@edgemesh/kube/client'
@@ -207,17 +207,22 @@ class DefaultCloudCore implements CloudCore {
     await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 })
     const allocator = new ServiceAllocator({ serviceCIDR: cfg.apiServer.serviceCIDR, nodePortRange: cfg.apiServer.nodePortRange })
     const sans = cfg.apiServer.certSANs
-    const pki = await ensurePki(cfg.dataDir, {
-      dnsNames: [...new Set(['localhost', hostname(), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...sans.filter(s => !isIPv4(s))])],
-      ipAddresses: [...new Set(['127.0.0.1', allocator.kubernetesIP, ...servingIPs(cfg.apiServer.bindAddress), ...sans.filter(isIPv4)])]
-    })
-    this.clusterPki = pki
     if (cfg.kubeconfig !== undefined) log.warn({ kubeconfig: cfg.kubeconfig }, 'external API server mode is not implemented yet; serving the embedded API server')
 
     const store = createStore(cfg.store, { logger: componentLogger(this.log, 'store') })
     await store.start()
     const started: Startable[] = [store]
     try {
+      // The cluster CA is the store's (one per cluster, however many cloudcores share the store).
+      const p = cloudCorePaths(cfg.dataDir)
+      const ca = await syncClusterCA(store, { caCert: p.caCert, caKey: p.caKey, issued: [p.serverCert, p.serverKey, p.adminCert, p.adminKey], marker: join(p.pki, 'ca.published') })
+      if (ca !== 'unchanged') log.info({ ca }, ca === 'published' ? 'cluster CA published to the store' : 'adopted the cluster CA from the store')
+      const pki = await ensurePki(cfg.dataDir, {
+        dnsNames: [...new Set(['localhost', hostname(), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...sans.filter(s => !isIPv4(s))])],
+        ipAddresses: [...new Set(['127.0.0.1', allocator.kubernetesIP, ...servingIPs(cfg.apiServer.bindAddress), ...sans.filter(isIPv4)])]
+      })
+      this.clusterPki = pki
+
       // createApiCore configures the validator, patch schema, patcher and OpenAPI publisher over one index.
       const core = await createApiCore({
         store,
@@ -339,18 +344,28 @@ class DefaultCloudCore implements CloudCore {
   /** `default/kubernetes` on the first service IP, pointing at this server's port. */
   private async ensureKubernetesService (core: ApiCore, allocator: ServiceAllocator, port: number): Promise<void> {
     const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }]
-    try {
-      const cur = await core.client.get(SERVICES, 'kubernetes')
-      const spec = (cur.spec ?? {}) as Record<string, unknown>
-      if (JSON.stringify(spec.ports) !== JSON.stringify(ports)) await core.client.update(SERVICES, { ...cur, spec: { ...spec, ports } })
-    } catch (err) {
-      if (!hasCode(err, 'API_NOT_FOUND')) throw err
-      await core.client.create(SERVICES, {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: allocator.kubernetesIP, ports, sessionAffinity: 'None' }
-      })
+    // Several cloudcores may start together on one store: a lost create or update race is retried.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const cur = await core.client.get(SERVICES, 'kubernetes')
+        const spec = (cur.spec ?? {}) as Record<string, unknown>
+        if (JSON.stringify(spec.ports) !== JSON.stringify(ports)) await core.client.update(SERVICES, { ...cur, spec: { ...spec, ports } })
+        return
+      } catch (err) {
+        if (attempt < 5 && hasCode(err, 'API_CONFLICT')) continue
+        if (!hasCode(err, 'API_NOT_FOUND')) throw err
+      }
+      try {
+        await core.client.create(SERVICES, {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: { type: 'ClusterIP', clusterIP: allocator.kubernetesIP, ports, sessionAffinity: 'None' }
+        })
+        return
+      } catch (err) {
+        if (attempt >= 5 || !hasCode(err, 'API_ALREADY_EXISTS')) throw err
+      }
     }
   }
 

@@ -16,7 +16,8 @@ const STATUS: Record<BootstrapCode, number> = {
   BOOTSTRAP_RENEWAL_FORBIDDEN: 403,
   BOOTSTRAP_BODY_TOO_LARGE: 413,
   BOOTSTRAP_NOT_FOUND: 404,
-  BOOTSTRAP_CA_INCOMPLETE: 500
+  BOOTSTRAP_CA_INCOMPLETE: 500,
+  BOOTSTRAP_CA_CONFLICT: 500
 }
 
 /** A refused join or renewal; `httpStatus` is what the bootstrap server answers with. */
@@ -41,5 +42,6 @@ export const ERROR_CATALOGUE = {
   BOOTSTRAP_RENEWAL_FORBIDDEN: 'A node authenticated by its certificate asked for a certificate with another node\'s name.',
   BOOTSTRAP_BODY_TOO_LARGE: 'A bootstrap request body is over the size limit.',
   BOOTSTRAP_NOT_FOUND: 'No such bootstrap endpoint (only GET /ca.crt and POST /edge.crt exist).',
-  BOOTSTRAP_CA_INCOMPLETE: 'The CA directory has a CA certificate but its key did not appear in time (a creator crashed half-way); remove both files and start again.'
+  BOOTSTRAP_CA_INCOMPLETE: 'The CA directory has a CA certificate but its key did not appear in time (a creator crashed half-way); remove both files and start again.',
+  BOOTSTRAP_CA_CONFLICT: 'This data dir holds a CA that was already the cluster\'s, but the store holds a different one; cloudcore refuses to start rather than mix two clusters\' certificates.'
 } as const satisfies Record<string, string>

@@ -5,7 +5,7 @@ import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { hasCode, silentLogger, verifyCert, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
 import {
-  createAck, createKeepalive, createMessage, decodeMessage, encodeMessage, formatCloudResource, isAck, isValidNodeName,
+  createAck, createMessage, decodeMessage, encodeMessage, formatCloudResource, isAck, isValidNodeName,
   MAX_MESSAGE_BYTES, MsgIdWindow, parseEdgeResource, type HubMessage, type ResourceRef
 } from '@edgemesh/common/hub-protocol'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
@@ -263,6 +263,9 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
     }
     this.components.metrics?.connected(this.sessions.size)
     ws.on('message', (data: RawData) => this.onMessage(s, data))
+    const alive = (): void => { s.lastSeen = this.clock.now() }
+    ws.on('pong', alive)
+    ws.on('ping', alive)
     ws.on('error', err => {
       if (hasCode(err, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')) this.log.warn({ code: 'HUB_MESSAGE_TOO_LARGE', node }, 'frame over the size limit; closing')
       else this.log.debug({ err, node }, 'websocket error')
@@ -401,7 +404,9 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
         continue
       }
       this.resend(s, now)
-      if (now - s.lastSent >= this.init.keepaliveMs) this.send(s, createKeepalive(SOURCE))
+      // A WebSocket ping (a few bytes on the wire; the node's ws answers with a pong), not a keepalive
+      // envelope: weak links pay for every idle byte (kubeedge #6491). Keepalive envelopes from nodes are still accepted.
+      if (now - s.lastSent >= this.init.keepaliveMs) { s.lastSent = now; s.ws.ping() }
     }
   }
 

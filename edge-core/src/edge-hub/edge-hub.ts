@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { AbortError, silentLogger, sleep, type Logger, type Startable } from '@edgemesh/common'
 import {
-  cloudToEdgeResource, createAck, createKeepalive, createMessage, decodeMessage, encodeMessage, isAck, MAX_MESSAGE_BYTES,
+  cloudToEdgeResource, createAck, createMessage, decodeMessage, encodeMessage, isAck, MAX_MESSAGE_BYTES,
   parseEdgeResource, type HubMessage, type MessageInit, type ResourceRef
 } from '@edgemesh/common/hub-protocol'
 import { WebSocket, type RawData } from 'ws'
@@ -232,6 +232,9 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
     })
     ws.on('error', err => this.log.debug({ err }, 'websocket error'))
     ws.on('message', (data: RawData) => this.onMessage(link, data))
+    const alive = (): void => { link.lastSeen = Date.now() }
+    ws.on('pong', alive)
+    ws.on('ping', alive)
     this.log.info({ url }, 'connected to cloud-hub')
     this.emit('hub:connect', url)
     // Everything not yet acked goes again at once on a new link.
@@ -269,7 +272,9 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
       return
     }
     this.flushUpstream()
-    if (now - link.lastSent >= this.init.keepaliveMs) this.sendRaw(link, encodeMessage(createKeepalive(SOURCE)))
+    // A WebSocket ping, not a keepalive envelope: a few bytes per interval on a weak link. The cloud-hub
+    // answers with a pong (and pings us when it is idle), so each side sees the other alive.
+    if (now - link.lastSent >= this.init.keepaliveMs && link.ws.readyState === WebSocket.OPEN) { link.lastSent = now; link.ws.ping() }
   }
 
   private onMessage (link: Link, data: RawData): void {

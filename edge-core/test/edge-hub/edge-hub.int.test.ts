@@ -22,8 +22,8 @@ afterEach(async () => {
   for (const c of clouds.splice(0)) await c.stop()
 })
 
-async function cloud (): Promise<FakeCloud> {
-  const c = new FakeCloud({ serving, caPem: ca.certPem })
+async function cloud (opts: { autoPong?: boolean } = {}): Promise<FakeCloud> {
+  const c = new FakeCloud({ serving, caPem: ca.certPem }, opts)
   await c.start()
   clouds.push(c)
   return c
@@ -227,12 +227,25 @@ describe('edge-hub', () => {
   })
 
   it('drops a half-open link to a silent cloud and dials again', async () => {
-    const c = await cloud() // the fake never sends keepalives: from the edge it looks half-open
+    // Sends nothing and answers no ping: from the edge it looks half-open (or hung).
+    const c = await cloud({ autoPong: false })
     const h = edge([c.url], recorder().handler, { keepaliveMs: 50, deadMs: 300 })
     const gone = new Promise<void>(resolve => h.once('hub:disconnect', () => resolve()))
     await h.start()
     await gone
     await eventually(() => c.connections >= 2, 5000, 'redial')
+  })
+
+  it('keeps an idle link to a live cloud with WebSocket pings, not keepalive envelopes', async () => {
+    const c = await cloud()
+    const h = edge([c.url], recorder().handler, { keepaliveMs: 50, deadMs: 300 })
+    const dropped: string[] = []
+    h.on('hub:disconnect', r => { dropped.push(r) })
+    await h.start()
+    await h.waitForConnect(AbortSignal.timeout(5000))
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    expect(dropped).toEqual([])
+    expect(c.keepalives).toBe(0)
   })
 
   it('dials with a renewed certificate after updateCredentials', async () => {

@@ -7,12 +7,15 @@ import { WebSocketServer, type WebSocket } from 'ws'
 
 /**
  * A stand-in cloud-hub for edge-hub tests: TLS with required client certs, records frames, optional auto-ack.
- * It never sends keepalives, so an edge with a short deadMs sees it as a half-open link.
+ * It sends nothing unprompted; with `autoPong: false` it also answers no ping, so an edge with a short
+ * deadMs sees it as a half-open link.
  */
 export class FakeCloud {
   readonly received: HubMessage[] = []
   readonly sockets: WebSocket[] = []
   connections = 0
+  /** Keepalive envelopes received (an edge that pings sends none). */
+  keepalives = 0
   /** Serial numbers of the client certificates, per connection. */
   readonly clientSerials: string[] = []
   /** Ack upstream messages automatically. */
@@ -22,7 +25,8 @@ export class FakeCloud {
   private server?: Server
   private wss?: WebSocketServer
 
-  constructor (private readonly tls: { serving: KeyAndCert, caPem: string }) {}
+  /** Answer WebSocket pings (a live peer does; a hung or half-open one does not). */
+  constructor (private readonly tls: { serving: KeyAndCert, caPem: string }, private readonly opts: { autoPong?: boolean } = {}) {}
 
   get port (): number { return (this.server?.address() as AddressInfo).port }
   get url (): string { return `wss://127.0.0.1:${this.port}` }
@@ -30,14 +34,14 @@ export class FakeCloud {
 
   async start (port = 0): Promise<void> {
     const server = createServer({ cert: this.tls.serving.certPem, key: this.tls.serving.keyPem, ca: this.tls.caPem, requestCert: true, rejectUnauthorized: true })
-    const wss = new WebSocketServer({ server })
+    const wss = new WebSocketServer({ server, autoPong: this.opts.autoPong ?? true })
     wss.on('connection', (ws, req) => {
       this.connections++
       this.clientSerials.push((req.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase())
       this.sockets.push(ws)
       ws.on('message', data => {
         const m = decodeMessage(data as Buffer)
-        if (m.route.operation === 'keepalive') return
+        if (m.route.operation === 'keepalive') { this.keepalives++; return }
         this.received.push(m)
         if (m.route.operation !== 'response' && this.autoAck) {
           if (this.dropFirst > 0) { this.dropFirst--; return }
