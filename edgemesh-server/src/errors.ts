@@ -1,17 +1,9 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
-/** Codes edgemesh-server emits (in logs, metrics labels and wire error replies). */
-export type ServerErrorCode =
-  | 'RELAY_NO_RESERVATION'
-  | 'RENDEZVOUS_NOT_FOUND'
-  | 'RENDEZVOUS_FORBIDDEN'
-  | 'RENDEZVOUS_BAD_REQUEST'
-  | 'PUNCH_PEER_UNAVAILABLE'
-  | 'PUNCH_FORBIDDEN'
-  | 'SERVER_IDENTITY_INVALID'
-  | 'SERVER_NOT_STARTED'
+/** Codes edgemesh-server emits (in logs, metrics labels and wire error replies): the keys of its catalogue. */
+export type ServerErrorCode = keyof typeof ERROR_CATALOGUE
 
-export const ERROR_CATALOGUE: Record<ServerErrorCode, string> = {
+export const ERROR_CATALOGUE = {
   RELAY_NO_RESERVATION: 'A relay reservation (or a relayed connection) was refused: the peer is not authenticated with a cluster certificate, or the reservation table is full.',
   RENDEZVOUS_NOT_FOUND: 'No live rendezvous registration exists for the requested node name (never registered, or its TTL expired).',
   RENDEZVOUS_FORBIDDEN: 'A peer tried to register a node name its certificate does not prove, or used rendezvous before authenticating.',
@@ -20,11 +12,6 @@ export const ERROR_CATALOGUE: Record<ServerErrorCode, string> = {
   PUNCH_FORBIDDEN: 'A peer asked for a hole punch before authenticating.',
   SERVER_IDENTITY_INVALID: 'The server key, certificate or CA in the data dir or config is unreadable or does not match.',
   SERVER_NOT_STARTED: 'The libp2p host (peer id, addresses, services) was asked for while the server is not started.'
-}
+} as const satisfies Record<string, string>
 
-export class ServerError extends EdgeMeshError {
-  declare readonly code: ServerErrorCode
-  constructor (code: ServerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class ServerError extends CodedError<ServerErrorCode> {}

@@ -1,26 +1,12 @@
-import { EdgeMeshError } from '@edgemesh/common'
+import { CodedError } from '@edgemesh/common'
 
-export type TunnelErrorCode =
-  | 'MESH_BAD_HEADER'
-  | 'MESH_TARGET_DENIED'
-  | 'MESH_DIAL_FAILED'
-  | 'MESH_WRONG_NODE'
-  | 'MESH_PEER_UNREACHABLE'
-  | 'MESH_PEER_UNKNOWN'
-  | 'MESH_STREAM_FAILED'
-  | 'MESH_STREAM_RESET'
-  | 'MESH_PSK_INVALID'
-  | 'MESH_NOT_STARTED'
-  | 'MESH_DIAL_TIMEOUT'
+/** The codes of this module: the keys of its catalogue (one table). */
+export type TunnelErrorCode = keyof typeof ERROR_CATALOGUE
 
 /** A tunnel failure. Codes that travel on the wire (in the header response) are the MESH_* ones plus AUTH_REQUIRED. */
-export class TunnelError extends EdgeMeshError {
-  constructor (code: TunnelErrorCode | 'AUTH_REQUIRED', message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class TunnelError extends CodedError<TunnelErrorCode | 'AUTH_REQUIRED'> {}
 
-export const ERROR_CATALOGUE: Record<TunnelErrorCode, string> = {
+export const ERROR_CATALOGUE = {
   MESH_BAD_HEADER: 'A tunnel header or response frame was truncated, oversized, not JSON, or failed the schema.',
   MESH_TARGET_DENIED: 'The receiving agent\'s TargetPolicy does not allow this peer to reach this ip:port; nothing was dialled.',
   MESH_DIAL_FAILED: 'The receiving agent could not connect to the allowed target (refused, unreachable or timed out).',
@@ -32,4 +18,4 @@ export const ERROR_CATALOGUE: Record<TunnelErrorCode, string> = {
   MESH_PSK_INVALID: 'The pre-shared key file is not a libp2p pnet v1 key (/key/swarm/psk/1.0.0/, /base16/, 64 hex digits).',
   MESH_NOT_STARTED: 'The tunnel service is not started, or was stopped: no node dialer, no new flows; flows still open when it stops end with this error.',
   MESH_DIAL_TIMEOUT: 'The receiving agent\'s connect to an allowed target did not finish within dialTimeoutMs; the flow is refused with MESH_DIAL_FAILED on the wire.'
-}
+} as const satisfies Record<string, string>

@@ -238,32 +238,6 @@ export class NodeDialer {
   }
 }
 
-/** Prometheus text exposition of per-peer tunnel metrics. */
-export function renderPeerMetrics (metrics: PeerMetrics[]): string {
-  const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-  const lines: string[] = [
-    '# HELP edgemesh_tunnel_peer_bytes_in_total Bytes received from the peer through tunnel streams.',
-    '# TYPE edgemesh_tunnel_peer_bytes_in_total counter',
-    '# HELP edgemesh_tunnel_peer_bytes_out_total Bytes sent to the peer through tunnel streams.',
-    '# TYPE edgemesh_tunnel_peer_bytes_out_total counter',
-    '# HELP edgemesh_tunnel_peer_streams Tunnel streams open with the peer.',
-    '# TYPE edgemesh_tunnel_peer_streams gauge',
-    '# HELP edgemesh_tunnel_peer_rtt_milliseconds Last ping round trip to the peer.',
-    '# TYPE edgemesh_tunnel_peer_rtt_milliseconds gauge',
-    '# HELP edgemesh_tunnel_peer_path Path in use to the peer (1 for the active path).',
-    '# TYPE edgemesh_tunnel_peer_path gauge'
-  ]
-  for (const m of metrics) {
-    const l = `node="${esc(m.nodeName)}"`
-    lines.push(`edgemesh_tunnel_peer_bytes_in_total{${l}} ${m.bytesIn}`)
-    lines.push(`edgemesh_tunnel_peer_bytes_out_total{${l}} ${m.bytesOut}`)
-    lines.push(`edgemesh_tunnel_peer_streams{${l}} ${m.streams}`)
-    if (m.rttMs !== undefined) lines.push(`edgemesh_tunnel_peer_rtt_milliseconds{${l}} ${m.rttMs}`)
-    lines.push(`edgemesh_tunnel_peer_path{${l},path="${m.path}"} 1`)
-  }
-  return lines.join('\n') + '\n'
-}
-
 function withPeer (a: Multiaddr, peerId: PeerId): Multiaddr {
   return a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerId.toString()}`)
 }

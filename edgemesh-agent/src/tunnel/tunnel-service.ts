@@ -3,9 +3,10 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { setMaxListeners } from 'node:events'
 import { pipeline, type Duplex } from 'node:stream'
 import type { Connection, Libp2pEvents, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
-import { AbortError, hasCode, silentLogger, type Logger } from '@edgemesh/common'
+import { AbortError, hasCode, MetricsRegistry, silentLogger, type Logger } from '@edgemesh/common'
 import type { MeshAuth } from '@edgemesh/mesh'
-import { NodeDialer, renderPeerMetrics, type NodeDialerComponents, type NodeDialerInit, type StaticPeer } from './node-dialer.js'
+import { registerPeerMetrics } from './peer-metrics.js'
+import { NodeDialer, type NodeDialerComponents, type NodeDialerInit, type StaticPeer } from './node-dialer.js'
 import { DatagramStream } from './datagram-stream.js'
 import { TunnelError } from './errors.js'
 import { TUNNEL_PROTOCOL, decodeRequestBody, decodeResponseBody, encodeRequest, encodeResponse, readFrame, type TunnelRequest } from './header.js'
@@ -36,6 +37,11 @@ export interface TunnelServiceInit extends NodeDialerInit {
   puncherService?: string
   /** @default silent */
   logger?: Logger
+  /**
+   * The process's metrics registry; the per-peer series are sampled into it at every scrape. (In Init
+   * because libp2p builds services from its own components.) @default a registry of its own
+   */
+  metrics?: MetricsRegistry
 }
 
 export interface TunnelServiceComponents {
@@ -72,11 +78,15 @@ export class TunnelService implements Startable {
   private readonly live = new Set<{ destroy: (err?: Error) => void }>()
   private started = false
 
+  private readonly registry: MetricsRegistry
+
   constructor (components: TunnelServiceComponents, init: TunnelServiceInit) {
     this.c = components
     this.init = init
     this.log = (init.logger ?? silentLogger()).child({ component: 'tunnel' })
     this.policy = init.policy ?? denyAllPolicy
+    this.registry = init.metrics ?? new MetricsRegistry()
+    registerPeerMetrics(this.registry, () => this.metrics())
   }
 
   readonly [Symbol.toStringTag] = '@edgemesh/tunnel'
@@ -129,7 +139,8 @@ export class TunnelService implements Startable {
   }
 
   metrics (): PeerMetrics[] { return this.nodeDialer?.metrics() ?? [] }
-  prometheus (): string { return renderPeerMetrics(this.metrics()) }
+  /** Prometheus text of the registry the tunnel samples into (its own, or the process's). */
+  async prometheus (): Promise<string> { return await this.registry.render() }
 
   /** An optional libp2p service by name, if it has `method`. libp2p's components throw on unknown names. */
   private service<T> (name: string, method: string): T | undefined {

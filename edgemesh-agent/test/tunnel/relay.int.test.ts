@@ -94,7 +94,7 @@ describe('relayed and punched paths on loopback', () => {
     const direct = a.node.getConnections(b.peerId).find(c => !isRelayed(c))
     expect(direct).toBeDefined()
     expect(echo.accepted()).toBe(3)
-    expect(a.node.services.tunnel.prometheus()).toContain('edgemesh_tunnel_peer_path{node="node-b",path="punched"} 1')
+    expect(await a.node.services.tunnel.prometheus()).toContain('edgemesh_tunnel_peer_path{node="node-b",path="punched"} 1')
   })
 
   it('gives no relay reservation to a peer without a node certificate', async () => {

@@ -119,7 +119,7 @@ describe('tunnel between two authenticated peers on loopback', () => {
     expect(m).toMatchObject({ path: 'direct', peerId: b.peerId.toString() })
     expect(m!.bytesOut).toBeGreaterThanOrEqual(100_000)
     expect(m!.bytesIn).toBeGreaterThanOrEqual(100_000)
-    const text = a.node.services.tunnel.prometheus()
+    const text = await a.node.services.tunnel.prometheus()
     expect(text).toContain('edgemesh_tunnel_peer_path{node="node-b",path="direct"} 1')
     expect(text).toMatch(/edgemesh_tunnel_peer_bytes_in_total\{node="node-b"\} \d+/)
   })
