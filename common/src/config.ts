@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
@@ -72,6 +73,26 @@ export function setRawConfig (raw: Record<string, unknown>, path: string, value:
     cur = v as Record<string, unknown>
   }
   cur[keys[keys.length - 1]!] = value
+}
+
+/**
+ * Parses a daemon's command line: `--<name> <value>` string flags from `names`, plus `-h`/`--help`
+ * (answered as 'help'). Strict: an unknown flag or a positional argument is a ConfigError carrying
+ * the usage text.
+ */
+export function parseStringFlags<N extends string> (argv: string[], names: readonly N[], usage: string): Partial<Record<N, string>> | 'help' {
+  const options: Record<string, { type: 'string' } | { type: 'boolean', short: string }> = { help: { type: 'boolean', short: 'h' } }
+  for (const n of names) options[n] = { type: 'string' }
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n${usage}`)
+  }
+  if (values.help === true) return 'help'
+  const out: Partial<Record<N, string>> = {}
+  for (const n of names) if (typeof values[n] === 'string') out[n] = values[n] as string
+  return out
 }
 
 /** A numeric flag's value for the schema: a number, or NaN (which the schema rejects naming the key). */

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util'
-import { ConfigError, loadRawConfig, numericFlag, runUntilSignal, setRawConfig } from '@edgemesh/common'
+import { loadRawConfig, numericFlag, parseStringFlags, runUntilSignal, setRawConfig } from '@edgemesh/common'
 import { createCloudCore, type CloudCore } from '../cloudcore.js'
 import { resolveCloudCoreConfig, type CloudCoreConfig } from '../config.js'
 
@@ -15,26 +14,8 @@ export const USAGE = `Usage: cloudcore [--config cloudcore.yaml] [--data-dir DIR
 
 /** Parses argv into a resolved config; flags override the file. Throws ConfigError on bad input. */
 export async function configFromArgs (argv: string[]): Promise<CloudCoreConfig | 'help'> {
-  let values
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        port: { type: 'string' },
-        'hub-port': { type: 'string' },
-        'bootstrap-port': { type: 'string' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      strict: true,
-      allowPositionals: false
-    }).values
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n${USAGE}`)
-  }
-  if (values.help === true) return 'help'
+  const values = parseStringFlags(argv, ['config', 'data-dir', 'port', 'hub-port', 'bootstrap-port', 'log-format'], USAGE)
+  if (values === 'help') return 'help'
   // Layers merged as raw input (file, then flags), validated once: errors name the key as written.
   const raw = values.config !== undefined ? await loadRawConfig(values.config) : {}
   const file = values.config ?? '<command line>'

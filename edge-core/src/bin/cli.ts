@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util'
-import { ConfigError, loadRawConfig, numericFlag, runUntilSignal, setRawConfig } from '@edgemesh/common'
+import { ConfigError, loadRawConfig, numericFlag, parseStringFlags, runUntilSignal, setRawConfig } from '@edgemesh/common'
 import { resolveEdgeCoreConfig, type EdgeCoreConfig } from '../config.js'
 import { createEdgeCore, type EdgeCore } from '../edgecore.js'
 
@@ -13,24 +12,8 @@ export const USAGE = `Usage: edgecore --config edgecore.yaml [--data-dir DIR] [-
 
 /** Parses argv into a resolved config; flags override the file; validated once. Throws ConfigError. */
 export async function edgeConfigFromArgs (argv: string[]): Promise<EdgeCoreConfig | 'help'> {
-  let values
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'meta-server-port': { type: 'string' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      strict: true,
-      allowPositionals: false
-    }).values
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n${USAGE}`)
-  }
-  if (values.help === true) return 'help'
+  const values = parseStringFlags(argv, ['config', 'data-dir', 'meta-server-port', 'log-format'], USAGE)
+  if (values === 'help') return 'help'
   if (values.config === undefined) throw new ConfigError(`--config is required\n${USAGE}`, { key: 'config' })
   const raw = await loadRawConfig(values.config)
   if (values['data-dir'] !== undefined) raw.dataDir = values['data-dir']
