@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join as joinPath, resolve } from 'node:path'
@@ -7,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { isIPv4 } from 'node:net'
 import { stringify as toYaml } from 'yaml'
 import { KeadmError } from './errors.js'
-import { readState, startDaemon, stateFile, stopDaemon, type DaemonState } from './daemon.js'
+import { readState, refuseIfRunning, startDaemon, stateFile, stopDaemon, type DaemonState } from './daemon.js'
 import type { Reporter } from './report.js'
 
 /** The built entry point of a workspace binary (`@edgemesh/<pkg>` → `<pkg dir>/dist/src/bin/<name>.js`). */
@@ -95,8 +94,8 @@ export async function join (opts: JoinOptions, r: Reporter): Promise<number> {
   const { defaultEdgeDataDir, joinCluster, saveNodeCredentials } = await import('@edgemesh/edge-core')
   const { host, port } = hostPort(opts.cloudcoreIpport, '--cloudcore-ipport')
   const dataDir = resolve(opts.dataDir ?? defaultEdgeDataDir())
-  const running = await readState(dataDir, 'edgecore')
-  if (running !== undefined && existsSync(`/proc/${running.pid}`)) throw new KeadmError('KEADM_ALREADY_RUNNING', `edgecore started by keadm is still running (pid ${running.pid}); run keadm reset first`)
+  // Before contacting the cloud: a second join must not replace the credentials of a running edgecore.
+  await refuseIfRunning(dataDir, 'edgecore')
   const creds = await joinCluster({ server: `https://${host}:${opts.certport}`, token: opts.token, nodeName: opts.nodeName })
   r.step('CA pinned by the token and node certificate issued', `system:node:${opts.nodeName}`)
   await saveNodeCredentials(dataDir, creds)

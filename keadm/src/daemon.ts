@@ -36,6 +36,12 @@ export async function isOurs (state: DaemonState): Promise<boolean> {
   }
 }
 
+/** Refuses with KEADM_ALREADY_RUNNING while the daemon keadm started for this data dir still runs. */
+export async function refuseIfRunning (dataDir: string, name: DaemonState['name']): Promise<void> {
+  const running = await readState(dataDir, name)
+  if (running !== undefined && await isOurs(running)) throw new KeadmError('KEADM_ALREADY_RUNNING', `${name} started by keadm is still running (pid ${running.pid}); run keadm reset first`)
+}
+
 export interface StartDaemonOptions {
   name: DaemonState['name']
   /** The built entry point (`.../dist/src/bin/<name>.js`). */
@@ -55,8 +61,7 @@ export interface StartDaemonOptions {
  * it is stopped and KEADM_START_FAILED carries the end of its log.
  */
 export async function startDaemon (opts: StartDaemonOptions): Promise<{ state: DaemonState, line: string }> {
-  const running = await readState(opts.dataDir, opts.name)
-  if (running !== undefined && await isOurs(running)) throw new KeadmError('KEADM_ALREADY_RUNNING', `${opts.name} started by keadm is still running (pid ${running.pid}); run keadm reset first`)
+  await refuseIfRunning(opts.dataDir, opts.name)
   await mkdir(opts.dataDir, { recursive: true })
   const logFile = join(opts.dataDir, `${opts.name}.log`)
   const log = await open(logFile, 'a')
