@@ -7,11 +7,12 @@ import { request } from 'node:https'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eventually, silentLogger, type KubeObject } from '@edgemesh/common'
+import { eventually, type KubeObject } from '@edgemesh/common'
 import { builtinResourceInfo, DefaultResourceRegistry } from '@edgemesh/kube/server'
 import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
+import type { CloudCore } from '../../cloud-core/src/index.js'
+import { loopbackCloudCore } from '../helpers/cloudcore.js'
 import { EdgeHub, joinCluster, MetaManager, MetaServer, NodeReporter, type NodeCredentials } from '../../edge-core/src/index.js'
 
 const NODE = 'edge-j1'
@@ -28,12 +29,7 @@ describe('cloudcore with its edge link', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloudcore-join-'))
-    cc = createCloudCore(resolveCloudCoreConfig({
-      dataDir: join(dir, 'cloud'),
-      apiServer: { bindAddress: '127.0.0.1', port: 0 },
-      cloudHub: { bindAddress: '127.0.0.1', port: 0 },
-      bootstrap: { bindAddress: '127.0.0.1', port: 0 }
-    }), { logger: silentLogger() })
+    cc = loopbackCloudCore(join(dir, 'cloud'))
     await cc.start()
     await cc.waitForSync()
   }, 60_000)

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { eventually, silentLogger, type KubeObject } from '@edgemesh/common'
+import { eventually, type KubeObject } from '@edgemesh/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
+import type { CloudCore } from '../../cloud-core/src/index.js'
+import { loopbackCloudCore } from '../helpers/cloudcore.js'
 import { joinCluster, saveNodeCredentials } from '../../edge-core/src/index.js'
 import { firstLine } from '../helpers/daemons.js'
 
@@ -57,12 +58,7 @@ describe('edgecore process', () => {
     // Incremental: a no-op when the tree is already built.
     await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'edge-core')], { cwd: ROOT, timeout: 170_000 })
     dir = await mkdtemp(join(tmpdir(), 'edgecore-process-'))
-    cc = createCloudCore(resolveCloudCoreConfig({
-      dataDir: join(dir, 'cloud'),
-      apiServer: { bindAddress: '127.0.0.1', port: 0 },
-      cloudHub: { bindAddress: '127.0.0.1', port: 0 },
-      bootstrap: { bindAddress: '127.0.0.1', port: 0 }
-    }), { logger: silentLogger() })
+    cc = loopbackCloudCore(join(dir, 'cloud'))
     await cc.start()
     await saveNodeCredentials(join(dir, 'edge'), await joinCluster({ server: `https://127.0.0.1:${cc.bootstrapPort}`, token: await cc.issueJoinToken(), nodeName: NODE }))
   }, 180_000)

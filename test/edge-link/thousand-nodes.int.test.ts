@@ -4,10 +4,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eventually, silentLogger } from '@edgemesh/common'
+import { eventually } from '@edgemesh/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { simulatedNodes, type SimulatedNode } from '../helpers/simulated-nodes.js'
-import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
+import type { CloudCore } from '../../cloud-core/src/index.js'
+import { loopbackCloudCore } from '../helpers/cloudcore.js'
 
 const COUNT = 1_000
 const NODES = { group: '', version: 'v1', resource: 'nodes' }
@@ -20,13 +21,7 @@ describe(`${COUNT} simulated edge nodes on one cloudcore`, () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'thousand-nodes-'))
-    cc = createCloudCore(resolveCloudCoreConfig({
-      dataDir: dir,
-      apiServer: { bindAddress: '127.0.0.1', port: 0 },
-      cloudHub: { bindAddress: '127.0.0.1', port: 0 },
-      bootstrap: { enabled: false },
-      log: { level: 'error' }
-    }), { logger: silentLogger() })
+    cc = loopbackCloudCore(dir, { bootstrap: { enabled: false }, log: { level: 'error' } })
     await cc.start()
     await cc.waitForSync()
     nodes = await simulatedNodes({ ca: cc.pki.ca, count: COUNT, urls: [`wss://127.0.0.1:${cc.hubPort}`] })

@@ -5,11 +5,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eventually, silentLogger, type KubeObject } from '@edgemesh/common'
+import { eventually, type KubeObject } from '@edgemesh/common'
 import { builtinResourceInfo, DefaultResourceRegistry } from '@edgemesh/kube/server'
 import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
+import type { CloudCore } from '../../cloud-core/src/index.js'
+import { loopbackCloudCore } from '../helpers/cloudcore.js'
 import { ETCD_BIN, etcdAvailable, startEtcd, type EtcdServer } from '../../cloud-core/test/store/etcd-server.js'
 import { EdgeHub, joinCluster, MetaManager, MetaServer, NodeReporter } from '../../edge-core/src/index.js'
 
@@ -29,14 +30,7 @@ describe.skipIf(skip !== false)('two cloudcores on one etcd', () => {
   let reporter: NodeReporter
   let applied = 0
 
-  const cloudcore = (name: string, endpoint: string): CloudCore => createCloudCore(resolveCloudCoreConfig({
-    dataDir: join(dir, name),
-    apiServer: { bindAddress: '127.0.0.1', port: 0 },
-    cloudHub: { bindAddress: '127.0.0.1', port: 0 },
-    bootstrap: { bindAddress: '127.0.0.1', port: 0 },
-    store: { type: 'etcd', endpoints: [endpoint] },
-    log: { level: 'error' }
-  }), { logger: silentLogger() })
+  const cloudcore = (name: string, endpoint: string): CloudCore => loopbackCloudCore(join(dir, name), { store: { type: 'etcd', endpoints: [endpoint] }, log: { level: 'error' } })
   const pods = async (): Promise<string[]> => ((await (await fetch(`http://127.0.0.1:${server.port}/api/v1/namespaces/default/pods`)).json()) as { items: KubeObject[] }).items.map(p => p.metadata.name ?? '').sort()
   const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, containers: [{ name: 'c', image: 'x' }] } })
 
