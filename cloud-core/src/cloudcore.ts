@@ -252,6 +252,9 @@ class DefaultCloudCore implements CloudCore {
       this.server = server
       await this.ensureKubernetesService(core, allocator, server.port)
 
+      // One informer cache for the controllers and the edge-controller: one list/watch per collection.
+      const informers = new InformerFactory({ client: core.client, logger: componentLogger(this.log, 'informers') })
+      started.push(informers)
       if (cfg.controllers.enabled) {
         const workers = cfg.controllers.concurrentSyncs
         const controllers = createControllerManager({
@@ -259,6 +262,7 @@ class DefaultCloudCore implements CloudCore {
           logger: this.log,
           resources: () => core.registry.all(),
           metrics: this.metrics,
+          informers,
           options: {
             endpoints: { workers },
             deployment: { workers },
@@ -273,7 +277,7 @@ class DefaultCloudCore implements CloudCore {
         this.controllers = controllers
       }
 
-      if (cfg.cloudHub.enabled) await this.startEdgeLink(core, store, pki, started)
+      if (cfg.cloudHub.enabled) await this.startEdgeLink(core, store, pki, informers, started)
       if (cfg.bootstrap.enabled) {
         const bootstrap = new BootstrapServer({ ca: pki.ca, serving: pki.server, tokens: this.tokens(pki), registry: new MemoryIssuedCertRegistry(), logger: componentLogger(this.log, 'bootstrap') }, { port: cfg.bootstrap.port, host: cfg.bootstrap.bindAddress })
         await bootstrap.start()
@@ -296,10 +300,8 @@ class DefaultCloudCore implements CloudCore {
   }
 
   /** The edge-controller on its own informers, and the cloud-hub it feeds, with watermarks in the cluster store. */
-  private async startEdgeLink (core: ApiCore, store: Store, pki: ClusterPki, started: Startable[]): Promise<void> {
+  private async startEdgeLink (core: ApiCore, store: Store, pki: ClusterPki, informers: InformerFactory, started: Startable[]): Promise<void> {
     const cfg = this.config.cloudHub
-    const informers = new InformerFactory({ client: core.client, logger: componentLogger(this.log, 'edge-controller') })
-    started.push(informers)
     const holder: { hub?: CloudHub } = {}
     const edgeController = new EdgeController({ informers, hub: { publish: (node, change) => { holder.hub?.publish(node, change) } }, logger: this.log })
     await edgeController.start()

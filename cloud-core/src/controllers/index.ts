@@ -35,6 +35,11 @@ export interface ControllerManagerInit {
   options?: ControllerManagerOptions
   /** The process's registry; each controller's reconcile counters and queue depth are sampled into it per scrape. @default a new one */
   metrics?: MetricsRegistry
+  /**
+   * The process's informer cache, shared with other parts (the edge-controller watches the same pods,
+   * nodes and services). Its owner starts and stops it. @default a cache of the manager's own
+   */
+  informers?: InformerFactory
 }
 
 export interface ControllerManager extends Startable {
@@ -54,7 +59,9 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
   const logger = componentLogger(init.logger, 'controller-manager')
   const opts = init.options ?? {}
   const enabled = new Set(opts.enabled ?? ALL_CONTROLLERS)
-  const informers = new InformerFactory({ client: init.client, logger })
+  const informers = init.informers ?? new InformerFactory({ client: init.client, logger })
+  // Stopped with the controllers only when the manager made it; a shared cache belongs to its owner.
+  const ownParts = (): Startable[] => [...(init.informers === undefined ? [informers] : []), ...loops.values()]
   const base = { client: init.client, logger: init.logger, informers }
   const loops = new Map<ControllerName, ReconcileLoop>()
   const make: Record<ControllerName, () => ReconcileLoop> = {
@@ -100,7 +107,7 @@ export function createControllerManager (init: ControllerManagerInit): Controlle
       started = false
       stopSampling?.()
       stopSampling = undefined
-      await stopAll([informers, ...loops.values()])
+      await stopAll(ownParts())
     },
     isStarted: () => started,
     waitForSync: async signal => { await informers.waitForSync(signal) },

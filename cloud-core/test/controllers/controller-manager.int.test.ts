@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DEPLOYMENTS, inNamespace } from '@edgemesh/kube/machinery'
-import { ALL_CONTROLLERS } from '../../src/controllers/index.js'
+import { silentLogger } from '@edgemesh/common'
+import { InformerFactory } from '@edgemesh/kube/client'
+import { PODS } from '@edgemesh/kube/machinery'
+import { ALL_CONTROLLERS, createControllerManager } from '../../src/controllers/index.js'
 import { createNode, deployment, listPods, startCluster, waitFor, type Cluster } from './helpers.js'
 
 let c: Cluster
@@ -8,6 +11,19 @@ beforeEach(async () => { c = await startCluster() })
 afterEach(async () => { await c.close() })
 
 describe('controller manager', () => {
+  it('runs on a shared informer cache without stopping it: the cache belongs to its owner', async () => {
+    const shared = new InformerFactory({ client: c.client, logger: silentLogger() })
+    const pods = shared.informerFor(PODS)
+    const manager = createControllerManager({ client: c.client, logger: silentLogger(), resources: () => c.core.registry.all(), informers: shared, options: { enabled: ['endpoints'] } })
+    await manager.start()
+    await manager.waitForSync(AbortSignal.timeout(10_000))
+    expect(pods.isStarted()).toBe(true)
+    await manager.stop()
+    expect(pods.isStarted()).toBe(true)
+    await shared.stop()
+    expect(pods.isStarted()).toBe(false)
+  })
+
   it('starts every controller, and start and stop are idempotent', async () => {
     expect([...c.manager.controllers().keys()]).toEqual([...ALL_CONTROLLERS])
     await c.manager.start()
