@@ -64,5 +64,9 @@ export const ERROR_CATALOGUE: Record<string, string> = {
   CERT_REVOKED: 'A certificate serial is on the revocation list.',
   CERT_MISMATCH: 'A certificate does not bind the expected identity (node name or peer id).',
   QUEUE_OVERFLOW: 'A queue consumer fell more items behind than the queue buffers; it was ended and must start over.',
-  METRICS_INVALID_NAME: 'A metric was registered under a name outside the edgemesh_<component>_<thing>_<unit> scheme (a programming error, caught at start).'
+  METRICS_INVALID_NAME: 'A metric was registered under a name outside the edgemesh_<component>_<thing>_<unit> scheme (a programming error, caught at start).',
+  POD_STREAM_REFUSED: 'The node refused a pod stream (logs/exec/attach/port-forward); the HTTP status and message say why.',
+  POD_STREAM_UNAVAILABLE: 'No link to the node that runs the pod (not connected, or it does not serve pod streams).',
+  POD_STREAM_ABORTED: 'A pod stream was torn down (by the peer, a timeout or the link).',
+  POD_STREAM_INVALID: 'A pod stream request or frame that does not match the contract.'
 }
