@@ -4,9 +4,10 @@ import { builtinResourceInfo, DefaultResourceRegistry } from '@edgemesh/kube/ser
 import { sqliteStore } from '@edgemesh/kube/storage'
 import { edgeCorePaths, type EdgeCoreConfig } from './config.js'
 import { EdgeHub } from './edge-hub/index.js'
+import { BridgeNetwork, Edged, HostNetwork, ProcessRuntime, type PodNetwork } from './edged/index.js'
 import { MetaManager } from './meta-manager/index.js'
 import { MetaServer } from './meta-server/index.js'
-import { NodeReporter } from './node-status/index.js'
+import { nodeAddresses, NodeReporter } from './node-status/index.js'
 
 export interface EdgeCoreComponents {
   /** @default a logger built from `config.log` */
@@ -27,6 +28,8 @@ class DefaultEdgeCore implements EdgeCore {
   private readonly log: Logger
   private parts: Startable[] = []
   private server?: MetaServer
+  /** The pod runner (after start, when enabled). */
+  edged?: Edged
 
   constructor (readonly config: EdgeCoreConfig, components: EdgeCoreComponents) {
     this.log = components.logger ?? createLogger({ name: 'edgecore', level: config.log.level, format: config.log.format })
@@ -34,6 +37,22 @@ class DefaultEdgeCore implements EdgeCore {
   }
 
   get metaServerPort (): number { return this.server?.port ?? 0 }
+
+  private hostIP (): string {
+    return this.config.edged.hostIP ?? nodeAddresses().find(a => a.type === 'InternalIP')?.address ?? '127.0.0.1'
+  }
+
+  /** Bridge networking as root (or when asked for), else the node's own network with a warning. */
+  private podNetwork (dir: string): PodNetwork {
+    const n = this.config.edged.network
+    const root = process.getuid?.() === 0
+    if (n.mode === 'host' || (n.mode === 'auto' && !root)) {
+      const reason = n.mode === 'host' ? undefined : 'edgecore is not running as root: pods share the node\'s network (no pod IPs, no per-pod DNS)'
+      if (reason !== undefined) this.log.warn({ code: 'EDGED_NETWORK_FAILED' }, reason)
+      return new HostNetwork(this.hostIP(), reason)
+    }
+    return new BridgeNetwork({ bridge: n.bridge, podCIDR: n.podCIDR, netnsPrefix: n.netnsPrefix, ipamFile: `${dir}/ipam.json`, hostIP: this.hostIP(), dnsServer: n.dnsServer, clusterDomain: this.config.edged.clusterDomain, ipForward: n.ipForward }, { logger: this.log })
+  }
 
   async start (): Promise<void> {
     if (this.parts.length > 0) return
@@ -63,6 +82,19 @@ class DefaultEdgeCore implements EdgeCore {
       const reporter = new NodeReporter({ hub, logger: this.log }, { nodeName: cfg.nodeName, leaseRenewMs: cfg.node.leaseRenewMs, statusUpdateMs: cfg.node.statusUpdateMs })
       await reporter.start()
       started.push(reporter)
+      if (cfg.edged.enabled) {
+        const edged = new Edged({ store, registry, hub, runtime: new ProcessRuntime({ log: { maxBytes: cfg.edged.containerLogMaxBytes, maxFiles: cfg.edged.containerLogMaxFiles } }), network: this.podNetwork(paths.edged), logger: this.log }, {
+          nodeName: cfg.nodeName,
+          dir: paths.edged,
+          hostIP: this.hostIP(),
+          images: cfg.edged.images,
+          backoffInitialMs: cfg.edged.restartBackoffMs,
+          backoffMaxMs: cfg.edged.restartBackoffMaxMs
+        })
+        await edged.start()
+        started.push(edged)
+        this.edged = edged
+      }
       this.parts = started
       this.log.info({ node: cfg.nodeName, metaServer: this.metaServerPort, dataDir: cfg.dataDir }, 'edgecore started')
     } catch (err) {
@@ -76,6 +108,7 @@ class DefaultEdgeCore implements EdgeCore {
     const parts = this.parts
     this.parts = []
     this.server = undefined
+    this.edged = undefined
     await stopAll(parts)
   }
 
