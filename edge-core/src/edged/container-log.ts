@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream, renameSync, type WriteStream } from 'node:fs'
-import { mkdir, stat, watch } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, rename, stat, watch, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -21,8 +21,11 @@ export interface ContainerLogInit {
  * is timestamped when it arrives; lines longer than 16 KiB are split into partial (P) records.
  */
 export class ContainerLogWriter {
-  private out?: WriteStream
+  private fh?: FileHandle
+  /** Bytes in the live file, counting what is queued for it. */
   private size = 0
+  private queue: string[] = []
+  private flushing?: Promise<void>
   private readonly partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' }
   private readonly maxBytes: number
   private readonly maxFiles: number
@@ -34,8 +37,8 @@ export class ContainerLogWriter {
 
   async open (): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true })
-    this.size = await stat(this.file).then(s => s.size, () => 0)
-    this.out = createWriteStream(this.file, { flags: 'a' })
+    this.fh = await open(this.file, 'a')
+    this.size = (await this.fh.stat()).size
   }
 
   write (stream: 'stdout' | 'stderr', chunk: Buffer): void {
@@ -51,29 +54,46 @@ export class ContainerLogWriter {
   }
 
   private record (ts: string, stream: string, tag: string, text: string): void {
-    const line = `${ts} ${stream} ${tag} ${text}\n`
-    this.out?.write(line)
-    this.size += Buffer.byteLength(line)
-    if (this.size > this.maxBytes) this.rotate()
+    this.queue.push(`${ts} ${stream} ${tag} ${text}\n`)
+    this.flushing ??= this.flush().finally(() => { this.flushing = undefined })
   }
 
-  /** The open stream's fd follows the renamed file, so writes still queued in it land in `.1`. */
-  private rotate (): void {
-    this.out?.end()
-    for (let i = this.maxFiles; i >= 1; i--) {
-      try { renameSync(i === 1 ? this.file : `${this.file}.${i - 1}`, `${this.file}.${i}`) } catch { /* that part did not exist yet */ }
+  /** Writes queued records in batches, one at a time, rotating between batches when the file is full. */
+  private async flush (): Promise<void> {
+    while (this.queue.length > 0 && this.fh !== undefined) {
+      // Up to what still fits in the live file (at least one record), so rotation keeps files near maxBytes.
+      let bytes = 0
+      let n = 0
+      while (n < this.queue.length) {
+        const b = Buffer.byteLength(this.queue[n]!)
+        if (n > 0 && this.size + bytes + b > this.maxBytes) break
+        bytes += b
+        n++
+      }
+      const batch = this.queue.slice(0, n).join('')
+      this.queue = this.queue.slice(n)
+      await this.fh.write(batch)
+      this.size += bytes
+      if (this.size >= this.maxBytes) await this.rotate()
     }
+  }
+
+  private async rotate (): Promise<void> {
+    await this.fh?.close()
+    for (let i = this.maxFiles; i >= 1; i--) {
+      await rename(i === 1 ? this.file : `${this.file}.${i - 1}`, `${this.file}.${i}`).catch(() => { /* that part did not exist yet */ })
+    }
+    this.fh = await open(this.file, 'a')
     this.size = 0
-    this.out = createWriteStream(this.file, { flags: 'a' })
   }
 
   /** Flushes partial lines and closes the file. */
   async close (): Promise<void> {
     const now = logTimestamp(new Date())
     for (const s of ['stdout', 'stderr'] as const) if (this.partial[s] !== '') { this.record(now, s, 'F', this.partial[s]); this.partial[s] = '' }
-    const out = this.out
-    this.out = undefined
-    await new Promise<void>(resolve => { if (out === undefined) resolve(); else out.end(resolve) })
+    while (this.flushing !== undefined) await this.flushing
+    await this.fh?.close()
+    this.fh = undefined
   }
 }
 

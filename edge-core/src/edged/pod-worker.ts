@@ -92,6 +92,9 @@ export class PodWorker {
     return [...this.live.values()].filter(l => l.running !== undefined).map(l => ({ container: l.record.name, pid: l.running!.pid }))
   }
 
+  /** Resolves when the container's current instance exits; undefined when it is not running. */
+  instanceExited (container: string): Promise<unknown> | undefined { return this.live.get(container)?.running?.exited }
+
   /** Restart count of a container (for the log file of the current and previous instance). */
   restartCount (container: string): number | undefined { return this.live.get(container)?.record.restartCount }
 
