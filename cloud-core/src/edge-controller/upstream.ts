@@ -102,9 +102,12 @@ export class NodeReports implements UpstreamHandler {
     const ref = inNamespace(PODS, namespace)
     const status = isRecord(reported.status) ? reported.status : undefined
     if (status === undefined) throw new EdgeControllerError('EDGE_UPSTREAM_INVALID', 'a pod report carries no status')
+    const uid = isRecord(reported.metadata) && typeof reported.metadata.uid === 'string' ? reported.metadata.uid : undefined
     let other: string | undefined
     await updateWithRetry<Pod>(this.components.client, ref, name, live => {
       if (live.spec?.nodeName !== node) { other = live.spec?.nodeName ?? '<unscheduled>'; return false }
+      // A late report about an earlier pod of the same name (deleted and recreated meanwhile): not this pod's status.
+      if (uid !== undefined && uid !== live.metadata.uid) { this.log.debug({ node, pod: `${namespace}/${name}`, uid }, 'status of a previous pod of that name dropped'); return false }
       live.status = status
       return true
     }, { subresource: 'status' })

@@ -40,6 +40,14 @@ describe('NodeReports', () => {
     expect(((await core.client.get(PODS, 'theirs')).status as { phase?: string } | undefined)?.phase).not.toBe('Failed')
   })
 
+  it('drops a late status about an earlier pod of the same name (uid differs) instead of writing it onto the new pod', async () => {
+    const live = await core.client.get(PODS, 'mine')
+    await reports.apply(...report('default/pod/mine', { metadata: { uid: 'uid-of-a-deleted-pod' }, status: { phase: 'Failed' } }))
+    expect(((await core.client.get(PODS, 'mine')).status as { phase?: string } | undefined)?.phase).not.toBe('Failed')
+    await reports.apply(...report('default/pod/mine', { metadata: { uid: live.metadata.uid }, status: { phase: 'Running' } }))
+    expect((await core.client.get(PODS, 'mine')).status).toMatchObject({ phase: 'Running' })
+  })
+
   it('refuses other nodes, other leases, other kinds and deletes, and handle() acks them without writing', async () => {
     const refused = [
       report('null/node/edge-b', { status: {} }),
