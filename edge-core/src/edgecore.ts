@@ -79,11 +79,13 @@ class DefaultEdgeCore implements EdgeCore {
       })
       await hub.start()
       started.push(hub)
-      const reporter = new NodeReporter({ hub, logger: this.log }, { nodeName: cfg.nodeName, leaseRenewMs: cfg.node.leaseRenewMs, statusUpdateMs: cfg.node.statusUpdateMs })
+      const network = cfg.edged.enabled ? this.podNetwork(paths.edged) : undefined
+      const conditions = network?.degradedReason !== undefined ? [{ type: 'EdgedPodNetwork', status: 'False' as const, reason: 'HostNetworkOnly', message: network.degradedReason }] : []
+      const reporter = new NodeReporter({ hub, logger: this.log }, { nodeName: cfg.nodeName, leaseRenewMs: cfg.node.leaseRenewMs, statusUpdateMs: cfg.node.statusUpdateMs, conditions })
       await reporter.start()
       started.push(reporter)
-      if (cfg.edged.enabled) {
-        const edged = new Edged({ store, registry, hub, runtime: new ProcessRuntime({ log: { maxBytes: cfg.edged.containerLogMaxBytes, maxFiles: cfg.edged.containerLogMaxFiles } }), network: this.podNetwork(paths.edged), logger: this.log }, {
+      if (network !== undefined) {
+        const edged = new Edged({ store, registry, hub, runtime: new ProcessRuntime({ log: { maxBytes: cfg.edged.containerLogMaxBytes, maxFiles: cfg.edged.containerLogMaxFiles } }), network, logger: this.log }, {
           nodeName: cfg.nodeName,
           dir: paths.edged,
           hostIP: this.hostIP(),

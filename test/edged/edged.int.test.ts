@@ -171,6 +171,48 @@ spec:
     expect(resolv).toContain('search default.svc.cluster.local svc.cluster.local cluster.local')
   })
 
+  it('mounts configMap, secret and downwardAPI volumes in the container only, and propagates a ConfigMap update', async () => {
+    const mnt = join(dir, 'mnt')
+    await apply(`
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: web-config, namespace: default }
+data: { greeting: hello }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: web-secret, namespace: default }
+stringData: { token: s3cret }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: volumes, namespace: default, labels: { app: volumes, tier: web } }
+spec:
+  nodeName: ${NODE}
+  volumes:
+  - { name: cfg, configMap: { name: web-config } }
+  - { name: sec, secret: { secretName: web-secret, defaultMode: 0400 } }
+  - { name: info, downwardAPI: { items: [{ path: labels, fieldRef: { fieldPath: metadata.labels } }] } }
+  containers:
+  - name: web
+    image: node:20
+    command: ["node", "-e", "const fs = require('fs'); require('http').createServer((q, s) => s.end(['${mnt}/cfg/greeting', '${mnt}/sec/token', '${mnt}/info/labels'].map(f => fs.readFileSync(f, 'utf8')).join('|'))).listen(8082)"]
+    volumeMounts: [{ name: cfg, mountPath: ${mnt}/cfg }, { name: sec, mountPath: ${mnt}/sec, readOnly: true }, { name: info, mountPath: ${mnt}/info }]
+    readinessProbe: { tcpSocket: { port: 8082 }, periodSeconds: 1 }
+`)
+    const [pod] = await eventually(async () => {
+      const l = await pods('app=volumes')
+      return l[0]?.status?.containerStatuses?.[0]?.ready === true ? l : undefined
+    }, 30_000, 'volumes pod ready')
+    const url = `http://${pod!.status!.podIP!}:8082/`
+    expect(await curl(url)).toBe('hello|s3cret|app="volumes"\ntier="web"')
+    // The mounts live in the container's mount namespace: the node sees empty mount points.
+    expect((await sh('ls', ['-A', join(mnt, 'cfg')])).stdout).toBe('')
+    await apply('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web-config, namespace: default }\ndata: { greeting: updated }\n')
+    await eventually(async () => (await curl(url)).startsWith('updated|') ? true : undefined, 15_000, 'ConfigMap update seen in the volume')
+    await kubectl('delete', 'pod', 'volumes', '-n', 'default', '--wait=false')
+  })
+
   it('restarts a container whose liveness probe fails, and kubectl get pods shows the restart count', async () => {
     await apply(`
 apiVersion: v1
@@ -221,11 +263,21 @@ metadata: { name: bad-env, namespace: default, labels: { app: bad } }
 spec: { nodeName: ${NODE}, containers: [{ name: c, image: busybox, command: ["sleep", "1000"], env: [{ name: BIG, value: "${'x'.repeat(1_100_000)}" }] }] }
 `)
     await kubectl('create', '-f', big)
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: bad-volume, namespace: default, labels: { app: bad } }
+spec:
+  nodeName: ${NODE}
+  volumes: [{ name: data, persistentVolumeClaim: { claimName: data } }]
+  containers: [{ name: c, image: busybox, command: ["sleep", "1000"], volumeMounts: [{ name: data, mountPath: /data }] }]
+`)
     const reasons = await eventually(async () => {
       const got = Object.fromEntries((await pods('app=bad')).map(p => [p.metadata.name, p.status?.containerStatuses?.[0]?.state?.waiting?.reason]))
-      return Object.values(got).filter(r => r !== undefined && r !== 'ContainerCreating').length === 4 ? got : undefined
-    }, 30_000, 'waiting reasons for the 4 bad pods')
-    expect(reasons).toEqual({ 'bad-image': 'ErrImagePull', 'bad-config': 'CreateContainerConfigError', 'bad-command': 'RunContainerError', 'bad-env': 'CreateContainerConfigError' })
+      return Object.values(got).filter(r => r !== undefined && r !== 'ContainerCreating').length === 5 ? got : undefined
+    }, 30_000, 'waiting reasons for the 5 bad pods')
+    expect(reasons).toEqual({ 'bad-image': 'ErrImagePull', 'bad-config': 'CreateContainerConfigError', 'bad-command': 'RunContainerError', 'bad-env': 'CreateContainerConfigError', 'bad-volume': 'CreateContainerConfigError' })
+    expect(await kubectl('get', 'pod', 'bad-volume', '-n', 'default', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toContain('volume type persistentVolumeClaim is not supported')
     const describe = await kubectl('get', 'pod', 'bad-config', '-n', 'default', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')
     expect(describe).toContain('configmap "missing-cm" not found')
     // The ConfigMap arriving later lets the pod start.

@@ -8,6 +8,7 @@ import type { ImageTable } from './image-table.js'
 import type { PodNetwork, PodSandbox } from './network/pod-network.js'
 import { buildPodStatus, nowRfc3339, type ContainerRecord, type PodView } from './pod-status.js'
 import { runProbeLoop, type ProbeTarget } from './probes.js'
+import { containerMounts, materialiseVolumes, type VolumeSources } from './volumes.js'
 import type { ContainerRuntime, RunningContainer, SandboxedCommand } from './process-runtime.js'
 
 export interface PodWorkerInit {
@@ -26,7 +27,7 @@ export interface PodWorkerComponents {
   runtime: ContainerRuntime
   network: PodNetwork
   images: ImageTable
-  env: EnvSources
+  env: EnvSources & VolumeSources
   /** Called with each new status (the caller sends it only if it changed). */
   onStatus: (pod: Pod, status: PodStatus) => void
   logger?: Logger
@@ -72,6 +73,8 @@ export class PodWorker {
   private lastStatus?: PodStatus
   private runLoop?: Promise<void>
   private configWake?: () => void
+  /** Where each volume lives (after materialiseVolumes succeeded once). */
+  private volumes?: Map<string, string>
 
   constructor (pod: Pod, private readonly c: PodWorkerComponents, private readonly init: PodWorkerInit) {
     this.pod = pod
@@ -102,7 +105,7 @@ export class PodWorker {
   sandboxFor (container: string, argv: string[]): SandboxedCommand | undefined {
     const spec = this.pod.spec?.containers?.find(x => x.name === container)
     if (spec === undefined || this.live.get(container)?.running === undefined) return undefined
-    return { argv, env: this.envOf(spec), cwd: spec.workingDir ?? this.init.dir, netns: this.sandbox?.netns }
+    return { argv, env: this.envOf(spec), cwd: spec.workingDir ?? this.init.dir, netns: this.sandbox?.netns, mounts: this.volumes === undefined ? [] : containerMounts(spec, this.volumes) }
   }
 
   logFile (container: string, instance: number): string {
@@ -114,8 +117,9 @@ export class PodWorker {
     this.pod = pod
   }
 
-  /** Something the pod may be waiting for changed (a ConfigMap or Secret arrived): retry now. */
+  /** Something the pod may be waiting for changed (a ConfigMap or Secret arrived or changed): retry now, refresh its volumes. */
   poke (): void {
+    if (this.volumes !== undefined) this.refreshVolumes().catch((err: unknown) => { this.log.warn({ code: (err as EdgedError).code, err: (err as Error).message }, 'volumes not refreshed') })
     this.configWake?.()
     for (const l of this.live.values()) l.wake?.()
   }
@@ -227,15 +231,21 @@ export class PodWorker {
     return containerEnv(this.pod, spec, { podIP: this.sandbox?.ip ?? '', hostIP: this.init.hostIP }, this.c.env)
   }
 
+  private async refreshVolumes (): Promise<Map<string, string>> {
+    this.volumes = await materialiseVolumes(this.pod, `${this.init.dir}/volumes`, this.c.env, { podIP: this.sandbox?.ip ?? '', hostIP: this.init.hostIP })
+    return this.volumes
+  }
+
   /** Starts one instance; on a configuration error the container waits with the reason and this returns undefined. */
   private async startInstance (l: Live): Promise<RunningContainer | undefined> {
     const spec = this.spec(l)
     try {
       const env = this.envOf(spec)
       const argv = this.c.images.argv({ image: spec.image, command: spec.command === undefined ? undefined : expandArgv(spec.command, env), args: spec.args === undefined ? undefined : expandArgv(spec.args, env) })
+      const mounts = containerMounts(spec, this.volumes ?? await this.refreshVolumes())
       const cwd = spec.workingDir ?? this.init.dir
       await mkdir(cwd, { recursive: true }).catch(() => {})
-      const running = await this.c.runtime.start({ argv, env, cwd, netns: this.sandbox?.netns, logFile: this.logFile(l.record.name, l.record.restartCount) })
+      const running = await this.c.runtime.start({ argv, env, cwd, netns: this.sandbox?.netns, mounts, logFile: this.logFile(l.record.name, l.record.restartCount) })
       l.record.state = { running: { startedAt: nowRfc3339(running.startedAt) } }
       l.record.containerID = `process://${running.pid}`
       l.record.started = spec.startupProbe === undefined
@@ -384,7 +394,7 @@ export class PodWorker {
   }
 
   private async execProbe (spec: Container, argv: string[], timeoutMs: number): Promise<number> {
-    const cmd: SandboxedCommand = { argv, env: this.envOf(spec), cwd: spec.workingDir ?? this.init.dir, netns: this.sandbox?.netns }
+    const cmd: SandboxedCommand = { argv, env: this.envOf(spec), cwd: spec.workingDir ?? this.init.dir, netns: this.sandbox?.netns, mounts: this.volumes === undefined ? [] : containerMounts(spec, this.volumes) }
     let child
     try {
       child = this.c.runtime.exec(cmd, 'ignore')

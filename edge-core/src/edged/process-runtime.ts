@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 import { ContainerLogWriter, type ContainerLogInit } from './container-log.js'
 import { EdgedError } from './errors.js'
+import type { Mount } from './volumes.js'
 
 /** Where and how one process of a pod runs. */
 export interface SandboxedCommand {
@@ -11,6 +12,8 @@ export interface SandboxedCommand {
   cwd: string
   /** The pod's network namespace; undefined runs in the node's. */
   netns?: string
+  /** The container's volume mounts, bound in a mount namespace of its own. */
+  mounts?: Mount[]
 }
 
 export interface ContainerLaunch extends SandboxedCommand {
@@ -82,7 +85,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private command (cmd: SandboxedCommand): string[] {
     const exe = resolveExecutable(cmd.argv[0] ?? '', cmd.env.PATH)
     const inNs = cmd.netns !== undefined ? ['ip', 'netns', 'exec', cmd.netns] : []
-    return [...this.wrap, ...inNs, exe, ...cmd.argv.slice(1)]
+    return [...this.wrap, ...inNs, ...mountWrapper(cmd.mounts ?? []), exe, ...cmd.argv.slice(1)]
   }
 
   exec (cmd: SandboxedCommand, stdio: StdioOptions): ChildProcess {
@@ -121,6 +124,30 @@ export class ProcessRuntime implements ContainerRuntime {
       }
     }
   }
+}
+
+/**
+ * Bind mounts need a mount namespace: `unshare --mount` (as root; unprivileged, a user namespace maps the
+ * user to root inside) with private propagation, so nothing leaks to the node, then a small sh script
+ * binds each volume (creating a missing mount point, as a container runtime does in its rootfs — here
+ * that is the node's filesystem) and execs the container. Paths travel as arguments, never in the script.
+ */
+const MOUNT_SCRIPT = [
+  'set -e',
+  'while [ "$1" != "--" ]; do',
+  '  src=$1; dst=$2; ro=$3; shift 3',
+  '  if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; [ -e "$dst" ] || : > "$dst"; fi',
+  '  mount --bind "$src" "$dst"',
+  '  if [ "$ro" = ro ]; then mount -o remount,bind,ro "$dst"; fi',
+  'done',
+  'shift',
+  'exec "$@"'
+].join('\n')
+
+function mountWrapper (mounts: Mount[]): string[] {
+  if (mounts.length === 0) return []
+  const userns = process.getuid?.() === 0 ? [] : ['--user', '--map-root-user']
+  return ['unshare', ...userns, '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', MOUNT_SCRIPT, 'edged-mounts', ...mounts.flatMap(m => [m.source, m.target, m.readOnly ? 'ro' : 'rw']), '--']
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 }
