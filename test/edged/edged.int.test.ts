@@ -213,6 +213,26 @@ spec:
     await kubectl('delete', 'pod', 'volumes', '-n', 'default', '--wait=false')
   })
 
+  it('runs a DaemonSet\'s pod on the edge node', async () => {
+    await apply(`
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: node-echo, namespace: default }
+spec:
+  selector: { matchLabels: { app: node-echo } }
+  template:
+    metadata: { labels: { app: node-echo } }
+    spec: { containers: [{ name: echo, image: edgemesh/echo-server, env: [{ name: PORT, value: "8083" }], readinessProbe: { httpGet: { port: 8083 }, periodSeconds: 1 } }] }
+`)
+    const [pod] = await eventually(async () => {
+      const l = await pods('app=node-echo')
+      return l.length === 1 && l[0]!.status?.containerStatuses?.[0]?.ready === true ? l : undefined
+    }, 30_000, 'daemon pod ready on the edge node')
+    expect(pod!.spec?.nodeName).toBe(NODE)
+    expect(await curl(`http://${pod!.status!.podIP!}:8083/ds`)).toBe(`${pod!.metadata.name!} /ds\n`)
+    await kubectl('delete', 'daemonset', 'node-echo', '-n', 'default')
+  })
+
   it('restarts a container whose liveness probe fails, and kubectl get pods shows the restart count', async () => {
     await apply(`
 apiVersion: v1
