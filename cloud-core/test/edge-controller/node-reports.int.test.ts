@@ -77,7 +77,7 @@ describe('NodeReports: usage reports', () => {
     cache = new NodeMetricsCache()
     reports = new NodeReports({ client: core.client, metricsCache: cache })
     await core.client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-a', labels: { zone: 'z1' } } })
-    for (const [name, node] of [['mine', 'edge-a'], ['theirs', 'edge-b']]) {
+    for (const [name, node] of [['mine', 'edge-a'], ['theirs', 'edge-b']] as const) {
       await core.client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: name } }, spec: { nodeName: node, containers: [{ name: 'c', image: 'x' }] } })
     }
   })
