@@ -13,7 +13,7 @@ export interface ApiServerInit extends KubeApiServerInit {
 }
 
 export interface ApiServerComponents {
-  core: Pick<ApiCore, 'registry' | 'storage'>
+  core: Pick<ApiCore, 'registry' | 'storage'> & Partial<Pick<ApiCore, 'backend'>>
   logger: Logger
   /** Static bearer tokens (see authn.ts `loadTokenFile`). */
   tokens?: TokenMap
@@ -40,7 +40,7 @@ export class ApiServer extends KubeApiServer {
     })
     super({
       registry: core.registry,
-      backend: core.storage,
+      backend: core.backend ?? core.storage,
       logger: components.logger,
       authenticate: (req: IncomingMessage) => authn.authenticate(req),
       authorizer,
