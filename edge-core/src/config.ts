@@ -32,7 +32,9 @@ export const edgeCoreConfigSchema = z.object({
     /** @default 10000 */
     leaseRenewMs: z.number().int().positive().default(10_000),
     /** @default 60000 */
-    statusUpdateMs: z.number().int().positive().default(60_000)
+    statusUpdateMs: z.number().int().positive().default(60_000),
+    /** How often pod/node usage goes up for kubectl top. @default 15000 */
+    metricsReportMs: z.number().int().positive().default(15_000)
   }).strict().default({}),
   edged: z.object({
     /** Run the pods bound to this node. @default true */

@@ -7,6 +7,7 @@ import { EdgeHub } from './edge-hub/index.js'
 import { BridgeNetwork, Edged, HostNetwork, ProcessRuntime, type PodNetwork } from './edged/index.js'
 import { MetaManager } from './meta-manager/index.js'
 import { MetaServer } from './meta-server/index.js'
+import { MetricsReporter } from './node-metrics/index.js'
 import { nodeAddresses, NodeReporter } from './node-status/index.js'
 
 export interface EdgeCoreComponents {
@@ -96,6 +97,10 @@ class DefaultEdgeCore implements EdgeCore {
         await edged.start()
         started.push(edged)
         this.edged = edged
+        // Usage of the pods' processes, for kubectl top (metrics.k8s.io in the cloud).
+        const usage = new MetricsReporter({ hub, source: edged, logger: this.log, metrics: this.metrics }, { nodeName: cfg.nodeName, reportMs: cfg.node.metricsReportMs })
+        await usage.start()
+        started.push(usage)
       }
       this.parts = started
       this.log.info({ node: cfg.nodeName, metaServer: this.metaServerPort, dataDir: cfg.dataDir }, 'edgecore started')

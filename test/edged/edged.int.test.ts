@@ -56,7 +56,7 @@ describe.skipIf(reason !== undefined)('edged runs pods (process runtime, netns p
       `dataDir: ${join(dir, 'edge')}`,
       `edgeHub: { urls: ["${url}"] }`,
       'metaServer: { port: 0 }',
-      'node: { leaseRenewMs: 500 }',
+      'node: { leaseRenewMs: 500, metricsReportMs: 1000 }',
       `edged: { hostIP: 127.0.0.1, restartBackoffMs: 300, network: { mode: bridge, bridge: ${BRIDGE}, podCIDR: "${CIDR}", netnsPrefix: ${PREFIX}, ipForward: false } }`,
       'log: { level: info }'
     ].join('\n') + '\n')
@@ -144,6 +144,12 @@ spec:
     }, 15_000, 'EndpointSlice with 3 ready endpoints')
     expect(slices.flatMap(e => e.addresses).sort()).toEqual([...ips].sort())
     expect(new Set(slices.map(e => e.nodeName))).toEqual(new Set([NODE]))
+    // kubectl top sees the pods' processes (usage reported up the link).
+    const top = await eventually(async () => {
+      const out = await kubectl('top', 'pods', '-n', 'default', '-l', 'app=echo', '--no-headers').catch(() => '')
+      return out.trim().split('\n').filter(l => l.trim() !== '').length === 3 ? out : undefined
+    }, 20_000, 'kubectl top pods lists the 3 echo pods')
+    for (const p of ready) expect(top).toMatch(new RegExp(`^${p.metadata.name!}\\s+\\d+m\\s+[1-9]\\d*Mi`, 'm'))
   })
 
   it('runs a node:20 pod whose command serves $HOSTNAME at its pod IP', async () => {

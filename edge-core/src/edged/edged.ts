@@ -83,6 +83,11 @@ export class Edged implements Startable {
 
   allWorkers (): PodWorker[] { return [...this.workers.values()] }
 
+  /** The running containers' main processes (the node-metrics UsageSource). */
+  containers (): Array<{ namespace: string, pod: string, uid: string, container: string, pid: number }> {
+    return this.allWorkers().flatMap(w => w.pids().map(p => ({ namespace: w.current.metadata.namespace ?? '', pod: w.current.metadata.name ?? '', uid: w.uid, container: p.container, pid: p.pid })))
+  }
+
   async start (): Promise<void> {
     if (this.started) return
     this.started = true
