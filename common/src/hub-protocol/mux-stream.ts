@@ -146,26 +146,24 @@ export class MuxStream implements PodStream {
   private async sendNow (channel: number, data: Uint8Array): Promise<void> {
     let off = 0
     do {
-      await this.sendable(data.byteLength === 0 ? 1 : 2)
-      // Never more than the credit allows: a window smaller than a frame still makes progress.
-      const n = Math.min(data.byteLength - off, this.link.maxFrameDataBytes, this.credit - 1)
-      this.credit -= dataFrameCost(n)
-      if (!this.link.write({ type: 'data', id: this.id, channel, data: data.subarray(off, off + n) })) throw this.abortedError()
-      off += n
-    } while (off < data.byteLength)
-  }
-
-  /** Waits for `need` bytes of credit and room on the socket. */
-  private async sendable (need: number): Promise<void> {
-    for (;;) {
       if (this.ac.signal.aborted) throw this.abortedError()
+      const need = data.byteLength === 0 ? 1 : 2
       const hasCredit = this.credit >= need
-      if (hasCredit && this.link.writable()) return
+      // Check and write in one synchronous step: streams woken together by a drained socket must each see
+      // the queue the previous one left, or they all write at once and overshoot the high-water mark.
+      if (hasCredit && this.link.writable()) {
+        // Never more than the credit allows: a window smaller than a frame still makes progress.
+        const n = Math.min(data.byteLength - off, this.link.maxFrameDataBytes, this.credit - 1)
+        this.credit -= dataFrameCost(n)
+        if (!this.link.write({ type: 'data', id: this.id, channel, data: data.subarray(off, off + n) })) throw this.abortedError()
+        off += n
+        continue
+      }
       await new Promise<void>(resolve => {
         this.wake = resolve
         if (hasCredit) this.link.whenWritable(() => this.notify())
       })
-    }
+    } while (off < data.byteLength)
   }
 
   private notify (): void {
