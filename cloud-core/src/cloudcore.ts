@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
-import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, stopAll, type CertificateAuthority, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
+import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, PodStreamError, stopAll, type CertificateAuthority, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
 import { createApiCore, type ApiCore } from './api-server/api-core.js'
 import { builtinResources, ServiceAllocator } from './api-server/resources/index.js'
@@ -247,7 +247,14 @@ class DefaultCloudCore implements CloudCore {
         core,
         logger: this.log,
         openapi: core.openapi,
-        metrics: this.metrics
+        metrics: this.metrics,
+        // kubectl logs/exec/port-forward reach edge pods over the cloud-hub link (started below).
+        podStreams: {
+          open: async (node, req, signal) => {
+            if (this.hub === undefined) throw new PodStreamError('POD_STREAM_UNAVAILABLE', `node "${node}" is not connected: the cloud-hub is not running`)
+            return await this.hub.podStreams.open(node, req, signal)
+          }
+        }
       }, {
         port: cfg.apiServer.port,
         host: cfg.apiServer.bindAddress,

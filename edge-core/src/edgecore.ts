@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
-import { componentLogger, ConfigError, createLogger, MetricsRegistry, stopAll, type Logger, type Startable } from '@edgemesh/common'
+import { componentLogger, ConfigError, PodStreamRefusal, type PodStreamHandler, createLogger, MetricsRegistry, stopAll, type Logger, type Startable } from '@edgemesh/common'
 import { builtinResourceInfo, DefaultResourceRegistry } from '@edgemesh/kube/server'
 import { sqliteStore } from '@edgemesh/kube/storage'
 import { edgeCorePaths, type EdgeCoreConfig } from './config.js'
 import { EdgeHub } from './edge-hub/index.js'
-import { BridgeNetwork, Edged, HostNetwork, ProcessRuntime, type PodNetwork } from './edged/index.js'
+import { BridgeNetwork, Edged, EdgedPodStreams, HostNetwork, ProcessRuntime, type PodNetwork } from './edged/index.js'
 import { MetaManager } from './meta-manager/index.js'
 import { MetaServer } from './meta-server/index.js'
 import { MetricsReporter } from './node-metrics/index.js'
@@ -75,7 +75,15 @@ class DefaultEdgeCore implements EdgeCore {
         started.push(server)
         this.server = server
       }
-      const hub = new EdgeHub({ handler: new MetaManager({ store, registry, logger: this.log }), logger: componentLogger(this.log, 'edge-hub') }, {
+      // kubectl logs/exec/port-forward from the cloud, served by edged once it runs.
+      let streams: EdgedPodStreams | undefined
+      const podStreams: PodStreamHandler = {
+        handle: async (req, accept, signal) => {
+          if (streams === undefined) throw new PodStreamRefusal(503, `edged is not running on node ${cfg.nodeName}`)
+          await streams.handle(req, accept, signal)
+        }
+      }
+      const hub = new EdgeHub({ handler: new MetaManager({ store, registry, logger: this.log }), podStreams, logger: componentLogger(this.log, 'edge-hub') }, {
         urls: cfg.edgeHub.urls, nodeName: cfg.nodeName, caPem: caPem!, certPem: certPem!, keyPem: keyPem!, keepaliveMs: cfg.edgeHub.keepaliveMs, deadMs: cfg.edgeHub.deadMs
       })
       await hub.start()
@@ -86,7 +94,8 @@ class DefaultEdgeCore implements EdgeCore {
       await reporter.start()
       started.push(reporter)
       if (network !== undefined) {
-        const edged = new Edged({ store, registry, hub, runtime: new ProcessRuntime({ log: { maxBytes: cfg.edged.containerLogMaxBytes, maxFiles: cfg.edged.containerLogMaxFiles } }), network, logger: this.log }, {
+        const runtime = new ProcessRuntime({ log: { maxBytes: cfg.edged.containerLogMaxBytes, maxFiles: cfg.edged.containerLogMaxFiles } })
+        const edged = new Edged({ store, registry, hub, runtime, network, logger: this.log }, {
           nodeName: cfg.nodeName,
           dir: paths.edged,
           hostIP: this.hostIP(),
@@ -97,6 +106,7 @@ class DefaultEdgeCore implements EdgeCore {
         await edged.start()
         started.push(edged)
         this.edged = edged
+        streams = new EdgedPodStreams({ edged, runtime, logger: this.log })
         // Usage of the pods' processes, for kubectl top (metrics.k8s.io in the cloud).
         const usage = new MetricsReporter({ hub, source: edged, logger: this.log, metrics: this.metrics }, { nodeName: cfg.nodeName, reportMs: cfg.node.metricsReportMs })
         await usage.start()

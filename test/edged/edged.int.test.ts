@@ -152,6 +152,40 @@ spec:
     for (const p of ready) expect(top).toMatch(new RegExp(`^${p.metadata.name!}\\s+\\d+m\\s+[1-9]\\d*Mi`, 'm'))
   })
 
+  it('serves kubectl logs, logs -f, exec (with stdin and exit codes) and port-forward for an edge pod over the edge link', async () => {
+    const [pod] = await pods('app=echo')
+    const name = pod!.metadata.name!
+    await curl(`http://${pod!.status!.podIP!}:8080/before-logs`)
+    await eventually(async () => (await kubectl('logs', name, '-n', 'default')).includes('GET /before-logs') ? true : undefined, 10_000, 'request line in kubectl logs')
+    expect(await kubectl('logs', name, '-n', 'default', '--tail', '1')).toMatch(/GET \/before-logs\n$/)
+    // logs -f: a request made while following shows up.
+    const follow = spawn('kubectl', ['--kubeconfig', kubeconfig, 'logs', '-f', name, '-n', 'default'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let seen = ''
+      follow.stdout.setEncoding('utf8').on('data', (d: string) => { seen += d })
+      await eventually(async () => seen.includes('/before-logs') ? true : undefined, 10_000, 'logs -f started')
+      await curl(`http://${pod!.status!.podIP!}:8080/while-following`)
+      await eventually(async () => seen.includes('/while-following') ? true : undefined, 10_000, 'followed line')
+    } finally { follow.kill('SIGTERM') }
+    // exec runs in the pod's network namespace, with the pod's resolv.conf.
+    expect(await kubectl('exec', name, '-n', 'default', '--', 'cat', '/etc/resolv.conf')).toContain('nameserver 169.254.96.16')
+    expect((await kubectl('exec', name, '-n', 'default', '--', 'sh', '-c', 'echo $HOSTNAME; ip -4 -o addr show eth0')).split('\n')[0]).toBe(name)
+    const upper = await new Promise<string>((resolve, reject) => {
+      const c = execFile('kubectl', ['--kubeconfig', kubeconfig, 'exec', '-i', name, '-n', 'default', '--', 'tr', 'a-z', 'A-Z'], { timeout: 20_000 }, (err, out) => { if (err !== null) reject(err); else resolve(out) })
+      c.stdin!.end('hello through the link\n')
+    })
+    expect(upper).toBe('HELLO THROUGH THE LINK\n')
+    await expect(kubectl('exec', name, '-n', 'default', '--', 'sh', '-c', 'exit 3')).rejects.toMatchObject({ code: 3 })
+    // port-forward: a local port to the pod's 8080, through the link.
+    const pf = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', '-n', 'default', `pod/${name}`, ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const line = await firstLine(pf, l => l.includes('Forwarding from 127.0.0.1:'), 15_000)
+      const local = /127\.0\.0\.1:(\d+)/.exec(line)![1]
+      expect(await curl(`http://127.0.0.1:${local}/forwarded`)).toBe(`${name} /forwarded\n`)
+      expect(await curl(`http://127.0.0.1:${local}/again`)).toBe(`${name} /again\n`)
+    } finally { pf.kill('SIGTERM') }
+  })
+
   it('runs a node:20 pod whose command serves $HOSTNAME at its pod IP', async () => {
     await apply(`
 apiVersion: v1
