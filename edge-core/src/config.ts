@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { logConfigSchema, parseConfig, z } from '@edgemesh/common'
+import { loadRawConfig, logConfigSchema, parseConfig, z } from '@edgemesh/common'
 import { isValidNodeName } from '@edgemesh/common/hub-protocol'
 import { credentialPaths } from './bootstrap-client/credential-files.js'
 import { EDGED_DEFAULTS } from './edged/edged.js'
@@ -87,4 +87,9 @@ export function resolveEdgeCoreConfig (raw: unknown, file?: string): EdgeCoreCon
 /** Where edgecore keeps its files under the data dir (keadm join writes the pki ones). */
 export function edgeCorePaths (dataDir: string): { ca: string, cert: string, key: string, cache: string, edged: string } {
   return { ...credentialPaths(dataDir), cache: `${dataDir}/cache`, edged: `${dataDir}/edged` }
+}
+
+/** Reads and validates an edgecore.yaml. */
+export async function loadEdgeCoreConfig (file: string): Promise<EdgeCoreConfig> {
+  return resolveEdgeCoreConfig(await loadRawConfig(file), file)
 }

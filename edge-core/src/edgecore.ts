@@ -39,21 +39,9 @@ class DefaultEdgeCore implements EdgeCore {
 
   get metaServerPort (): number { return this.server?.port ?? 0 }
 
-  private hostIP (): string {
-    return this.config.edged.hostIP ?? nodeAddresses().find(a => a.type === 'InternalIP')?.address ?? '127.0.0.1'
-  }
+  private hostIP (): string { return nodeHostIP(this.config) }
 
-  /** Bridge networking as root (or when asked for), else the node's own network with a warning. */
-  private podNetwork (dir: string): PodNetwork {
-    const n = this.config.edged.network
-    const root = process.getuid?.() === 0
-    if (n.mode === 'host' || (n.mode === 'auto' && !root)) {
-      const reason = n.mode === 'host' ? undefined : 'edgecore is not running as root: pods share the node\'s network (no pod IPs, no per-pod DNS)'
-      if (reason !== undefined) this.log.warn({ code: 'EDGED_NETWORK_FAILED' }, reason)
-      return new HostNetwork(this.hostIP(), reason)
-    }
-    return new BridgeNetwork({ bridge: n.bridge, podCIDR: n.podCIDR, netnsPrefix: n.netnsPrefix, ipamFile: `${dir}/ipam.json`, hostIP: this.hostIP(), dnsServer: n.dnsServer, clusterDomain: this.config.edged.clusterDomain, ipForward: n.ipForward }, { logger: this.log })
-  }
+  private podNetwork (dir: string): PodNetwork { return podNetworkFor(this.config, dir, this.log) }
 
   async start (): Promise<void> {
     if (this.parts.length > 0) return
@@ -134,4 +122,33 @@ class DefaultEdgeCore implements EdgeCore {
 
 export function createEdgeCore (config: EdgeCoreConfig, components: EdgeCoreComponents = {}): EdgeCore {
   return new DefaultEdgeCore(config, components)
+}
+
+function nodeHostIP (config: EdgeCoreConfig): string {
+  return config.edged.hostIP ?? nodeAddresses().find(a => a.type === 'InternalIP')?.address ?? '127.0.0.1'
+}
+
+/** Bridge networking as root (or when asked for), else the node's own network with a warning. */
+function podNetworkFor (config: EdgeCoreConfig, dir: string, log: Logger): PodNetwork {
+  const n = config.edged.network
+  const root = process.getuid?.() === 0
+  if (n.mode === 'host' || (n.mode === 'auto' && !root)) {
+    const reason = n.mode === 'host' ? undefined : 'edgecore is not running as root: pods share the node\'s network (no pod IPs, no per-pod DNS)'
+    if (reason !== undefined) log.warn({ code: 'EDGED_NETWORK_FAILED' }, reason)
+    return new HostNetwork(nodeHostIP(config), reason)
+  }
+  return new BridgeNetwork({ bridge: n.bridge, podCIDR: n.podCIDR, netnsPrefix: n.netnsPrefix, ipamFile: `${dir}/ipam.json`, hostIP: nodeHostIP(config), dnsServer: n.dnsServer, clusterDomain: config.edged.clusterDomain, ipForward: n.ipForward }, { logger: log })
+}
+
+/**
+ * What a stopped edgecore's pods hold on the node: their network namespaces, veths, /etc/netns files and the
+ * node bridge (`keadm reset` calls this after stopping edgecore; the data dir goes with it). Returns how many
+ * pods' networks were removed.
+ */
+export async function removeNodePodNetworks (config: EdgeCoreConfig, logger?: Logger): Promise<number> {
+  const network = podNetworkFor(config, edgeCorePaths(config.dataDir).edged, logger ?? createLogger({ name: 'edgecore', level: 'warn' }))
+  const owners = await network.owners()
+  for (const uid of owners) await network.teardown(uid)
+  if (network instanceof BridgeNetwork) await network.removeBridge()
+  return owners.length
 }

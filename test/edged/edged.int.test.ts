@@ -13,7 +13,7 @@ import { promisify } from 'node:util'
 import { eventually, type KubeObject } from '@edgemesh/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CloudCore } from '../../cloud-core/src/index.js'
-import { joinCluster, saveNodeCredentials } from '../../edge-core/src/index.js'
+import { joinCluster, loadEdgeCoreConfig, removeNodePodNetworks, saveNodeCredentials } from '../../edge-core/src/index.js'
 import { loopbackCloudCore } from '../helpers/cloudcore.js'
 import { firstLine } from '../helpers/daemons.js'
 import { netnsUnavailable } from '../netns/topology.js'
@@ -397,5 +397,27 @@ spec:
     await eventually(async () => (await netnsList()).length === 0 && Object.keys(await ipam()).length === 0 ? true : undefined, 30_000, 'no pod namespaces or addresses left')
     expect((await sh('ip', ['-o', 'link', 'show', 'master', BRIDGE])).stdout.trim()).toBe('')
     expect(existsSync(join(dir, 'edge/edged/pods')) ? (await sh('ls', [join(dir, 'edge/edged/pods')])).stdout.trim() : '').toBe('')
+  })
+
+  it('removeNodePodNetworks (keadm reset) removes the pods\' namespaces and the bridge of a stopped edgecore', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: left-running, namespace: default, labels: { app: left } }
+spec: { nodeName: ${NODE}, containers: [{ name: c, image: edgemesh/echo-server }] }
+`)
+    await eventually(async () => (await pods('app=left'))[0]?.status?.podIP !== undefined ? true : undefined, 20_000, 'pod has an IP')
+    expect((await netnsList()).length).toBe(1)
+    const c = child!
+    const exited = new Promise(resolve => c.once('exit', resolve))
+    c.kill('SIGTERM')
+    await exited
+    child = undefined
+    // A stopped edgecore leaves its pods' networks for the next start; reset removes them.
+    expect((await netnsList()).length).toBe(1)
+    const config = await loadEdgeCoreConfig(join(dir, 'edgecore.yaml'))
+    expect(await removeNodePodNetworks(config)).toBe(1)
+    expect(await netnsList()).toEqual([])
+    await expect(sh('ip', ['link', 'show', BRIDGE])).rejects.toThrow()
   })
 })

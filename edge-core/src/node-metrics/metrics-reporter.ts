@@ -95,7 +95,8 @@ export class MetricsReporter implements Startable {
     while (!signal.aborted) {
       try {
         const sample = await this.collector.collect(signal)
-        if (sample !== undefined) this.send(sample, signal)
+        // A collection that finished after stop() must not start a report nobody will wait for.
+        if (sample !== undefined && !signal.aborted) this.send(sample, signal)
       } catch (err) {
         if (signal.aborted) return
         this.log.warn({ err }, 'usage collection failed; trying again next interval')

@@ -40,6 +40,8 @@ describe('metrics reporter', () => {
     const hub = {
       send: async (_init: UpstreamInit, signal?: AbortSignal) => {
         pending.push(signal!)
+        // As the edge-hub does: an already aborted send fails at once.
+        if (signal!.aborted) throw signal!.reason
         await new Promise((_resolve, reject) => { signal!.addEventListener('abort', () => { reject(signal!.reason) }, { once: true }) })
       }
     }

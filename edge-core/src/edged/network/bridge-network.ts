@@ -114,6 +114,12 @@ export class BridgeNetwork implements PodNetwork {
     await this.ipam.release(uid)
   }
 
+  /** Deletes the node bridge (after every pod's network is torn down). */
+  async removeBridge (): Promise<void> {
+    await runTolerating(MISSING, 'ip', ['link', 'del', this.init.bridge])
+    this.bridgeUp = undefined
+  }
+
   async owners (): Promise<string[]> {
     return [...(await this.ipam.owners()).keys()]
   }
