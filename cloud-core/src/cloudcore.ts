@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import { join } from 'node:path'
-import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, stopAll, type CertificateAuthority, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
+import { certInfo, componentLogger, createCA, createLogger, hasCode, issueCert, MetricsRegistry, PodStreamError, stopAll, type CertificateAuthority, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
 import { stringify as toYaml } from 'yaml'
 import { createApiCore, type ApiCore } from './api-server/api-core.js'
 import { builtinResources, ServiceAllocator } from './api-server/resources/index.js'
@@ -16,7 +16,9 @@ import { CloudCoreError } from './errors.js'
 import { BootstrapServer, JoinTokens, MemoryIssuedCertRegistry, syncClusterCA } from './bootstrap/index.js'
 import { CloudHub, CloudHubMetrics, StoreWatermarkStore } from './cloud-hub/index.js'
 import { EdgeController, NodeReports } from './edge-controller/index.js'
+import { MetricsBackend, METRICS_GROUP, metricsResources, NodeMetricsCache } from './metrics-api/index.js'
 import { InformerFactory } from '@edgemesh/kube/client'
+import { NODES, PODS, type Node, type Pod } from '@edgemesh/kube/machinery'
 import type { Store } from '@edgemesh/kube/storage'
 
 
@@ -71,6 +73,8 @@ async function writePair (certPath: string, keyPath: string, pair: KeyAndCert): 
   await writeSecret(keyPath, pair.keyPem, 0o600)
   await writeSecret(certPath, pair.certPem, 0o644)
 }
+
+const notFoundAsUndefined = (err: unknown): undefined => { if (hasCode(err, 'API_NOT_FOUND')) return undefined; throw err }
 
 const isIPv4 = (s: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(s)
 
@@ -224,10 +228,13 @@ class DefaultCloudCore implements CloudCore {
       this.clusterPki = pki
 
       // createApiCore configures the validator, patch schema, patcher and OpenAPI publisher over one index.
+      // metrics.k8s.io is served from the usage edge nodes report (kept in memory, never stored).
+      const metricsCache = new NodeMetricsCache({ metrics: this.metrics })
       const core = await createApiCore({
         store,
         logger: componentLogger(this.log, 'api-core'),
-        resources: builtinResources({ allocator })
+        resources: [...builtinResources({ allocator }), ...metricsResources()],
+        backends: { [METRICS_GROUP]: new MetricsBackend({ cache: metricsCache }) }
       })
       const index = core.schemaIndex
       this.apiCore = core
@@ -240,7 +247,14 @@ class DefaultCloudCore implements CloudCore {
         core,
         logger: this.log,
         openapi: core.openapi,
-        metrics: this.metrics
+        metrics: this.metrics,
+        // kubectl logs/exec/port-forward reach edge pods over the cloud-hub link (started below).
+        podStreams: {
+          open: async (node, req, signal) => {
+            if (this.hub === undefined) throw new PodStreamError('POD_STREAM_UNAVAILABLE', `node "${node}" is not connected: the cloud-hub is not running`)
+            return await this.hub.podStreams.open(node, req, signal)
+          }
+        }
       }, {
         port: cfg.apiServer.port,
         host: cfg.apiServer.bindAddress,
@@ -277,7 +291,7 @@ class DefaultCloudCore implements CloudCore {
         this.controllers = controllers
       }
 
-      if (cfg.cloudHub.enabled) await this.startEdgeLink(core, store, pki, informers, started)
+      if (cfg.cloudHub.enabled) await this.startEdgeLink(core, store, pki, informers, metricsCache, started)
       if (cfg.bootstrap.enabled) {
         const bootstrap = new BootstrapServer({ ca: pki.ca, serving: pki.server, tokens: this.tokens(pki), registry: new MemoryIssuedCertRegistry(), logger: componentLogger(this.log, 'bootstrap') }, { port: cfg.bootstrap.port, host: cfg.bootstrap.bindAddress })
         await bootstrap.start()
@@ -300,10 +314,25 @@ class DefaultCloudCore implements CloudCore {
   }
 
   /** The edge-controller on its own informers, and the cloud-hub it feeds, with watermarks in the cluster store. */
-  private async startEdgeLink (core: ApiCore, store: Store, pki: ClusterPki, informers: InformerFactory, started: Startable[]): Promise<void> {
+  private async startEdgeLink (core: ApiCore, store: Store, pki: ClusterPki, informers: InformerFactory, metricsCache: NodeMetricsCache, started: Startable[]): Promise<void> {
     const cfg = this.config.cloudHub
     const holder: { hub?: CloudHub } = {}
     const edgeController = new EdgeController({ informers, hub: { publish: (node, change) => { holder.hub?.publish(node, change) } }, logger: this.log })
+    // Usage reports are checked against the edge-controller's caches (the client when a cache lags).
+    const nodes = informers.informerFor<Node>(NODES)
+    const pods = informers.informerFor<Pod>(PODS)
+    nodes.addHandler({ delete: n => { metricsCache.deleteNode(n.metadata.name ?? '') } })
+    pods.addHandler({ delete: p => { metricsCache.deletePod(p.metadata.namespace ?? '', p.metadata.name ?? '') } })
+    const reports = new NodeReports({
+      client: core.client,
+      logger: this.log,
+      metrics: this.metrics,
+      metricsCache,
+      lookup: {
+        node: async name => nodes.getByName(undefined, name) ?? await core.client.get<Node>(NODES, name).catch(notFoundAsUndefined),
+        pod: async (ns, name) => pods.getByName(ns, name) ?? await core.client.get<Pod>({ ...PODS, namespace: ns }, name).catch(notFoundAsUndefined)
+      }
+    })
     await edgeController.start()
     started.push(edgeController)
     const hub = new CloudHub({
@@ -311,7 +340,7 @@ class DefaultCloudCore implements CloudCore {
       serving: pki.server,
       watermarks: new StoreWatermarkStore(store),
       source: edgeController,
-      upstream: new NodeReports({ client: core.client, logger: this.log }),
+      upstream: reports,
       metrics: new CloudHubMetrics(this.metrics),
       logger: componentLogger(this.log, 'cloud-hub')
     }, { port: cfg.port, host: cfg.bindAddress })

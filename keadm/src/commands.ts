@@ -130,6 +130,12 @@ export async function reset (opts: { dataDir: string }, r: Reporter): Promise<nu
     stopped[s.name] = await stopDaemon(s)
     r.step(`${s.name} ${stopped[s.name]!}`, `pid ${s.pid}`)
     await rm(stateFile(dataDir, s.name), { force: true })
+    if (s.name === 'edgecore') {
+      // The pods' network namespaces, veths and the node bridge live outside the data dir.
+      const { loadEdgeCoreConfig, removeNodePodNetworks } = await import('@edgemesh/edge-core')
+      const config = await loadEdgeCoreConfig(joinPath(dataDir, 'edgecore.yaml')).catch(() => undefined)
+      if (config !== undefined) r.step('pod networks removed', String(await removeNodePodNetworks(config)))
+    }
   }
   await rm(dataDir, { recursive: true, force: true })
   r.step('removed', dataDir)

@@ -49,6 +49,8 @@ describe('edgecore process', () => {
       `edgeHub: { urls: ["${hubUrl}"] }`,
       'metaServer: { port: 0 }',
       'node: { leaseRenewMs: 300 }',
+      // Only the cache is under test here: pods' statuses would change their resourceVersions.
+      'edged: { enabled: false }',
       'log: { level: warn }'
     ].join('\n') + '\n')
     return file

@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { realpathSync, readdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { silentLogger } from '@edgemesh/common'
 import { createCloudCore, resolveCloudCoreConfig, type CloudCore } from '../../cloud-core/src/index.js'
 
@@ -37,14 +38,15 @@ export interface KubectlResult { code: number, stdout: string, stderr: string }
  * the API server runs in this process, so a blocking spawn would deadlock.
  */
 export class Kubectl {
-  constructor (readonly kubeconfig: string, readonly cacheDir: string) {}
+  /** `bin`: a versioned kubectl (`kubectl.1.27`) instead of the dispatcher on PATH. */
+  constructor (readonly kubeconfig: string, readonly cacheDir: string, readonly bin = 'kubectl') {}
 
   private env (): NodeJS.ProcessEnv {
     return { ...process.env, KUBECONFIG: this.kubeconfig, KUBECACHEDIR: this.cacheDir, HOME: this.cacheDir }
   }
 
   async run (args: string[], input?: string, timeoutMs = 60_000): Promise<KubectlResult> {
-    const child = spawn('kubectl', ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(this.bin, ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
@@ -69,7 +71,7 @@ export class Kubectl {
 
   /** Starts a long-running kubectl (get -w); lines arrive through `lines`. */
   stream (args: string[]): { child: ChildProcess, lines: string[], waitFor: (re: RegExp, timeoutMs?: number) => Promise<string>, stop: () => void } {
-    const child = spawn('kubectl', ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(this.bin, ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] })
     const lines: string[] = []
     let buf = ''
     let err = ''
@@ -93,6 +95,19 @@ export class Kubectl {
     })
     return { child, lines, waitFor, stop: () => { child.kill('SIGTERM') } }
   }
+}
+
+/** Versioned kubectl binaries next to the dispatcher (`kubectl.1.27` ...), by minor version; empty when there are none. */
+export function versionedKubectls (): Map<number, string> {
+  const out = new Map<number, string>()
+  const r = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' })
+  if (r.status !== 0) return out
+  const dir = dirname(realpathSync(r.stdout.trim()))
+  for (const name of readdirSync(dir)) {
+    const m = /^kubectl\.1\.(\d+)$/.exec(name)
+    if (m !== null) out.set(Number(m[1]), join(dir, name))
+  }
+  return out
 }
 
 export { eventually } from '@edgemesh/common'

@@ -4,7 +4,7 @@ import { updateManagedFields } from '../patch/index.js'
 import type { Store } from '@edgemesh/kube/storage'
 import { kubePatcher } from './kube-patcher.js'
 import { LocalClient, type LocalClientInit } from '@edgemesh/kube/client'
-import { DefaultResourceRegistry, RestStorage, type RestStorageInit, type Patcher } from '@edgemesh/kube/server'
+import { DefaultResourceRegistry, GroupRoutedBackend, RestStorage, type Patcher, type ResourceBackend, type RestStorageInit } from '@edgemesh/kube/server'
 import { builtinResources } from './resources/index.js'
 import type { PatchSchema, ResourceDefinition, SchemaValidator } from '@edgemesh/kube/machinery'
 
@@ -30,11 +30,15 @@ export interface ApiCoreComponents {
   patchSchema?: PatchSchema
   /** @default the patch module (JSON, merge, strategic merge, server-side apply) */
   patcher?: Patcher
+  /** API groups served from elsewhere than the store (metrics.k8s.io from memory), by group. @default none */
+  backends?: Record<string, ResourceBackend>
 }
 
 export interface ApiCore {
   registry: DefaultResourceRegistry
   storage: RestStorage
+  /** What serves requests: `storage`, with the groups of `backends` routed to theirs. */
+  backend: ResourceBackend
   /** In-process client acting as system:admin. */
   client: LocalClient
   schemaIndex: SchemaIndex
@@ -64,9 +68,11 @@ export async function createApiCore (components: ApiCoreComponents & ApiCoreInit
       ? undefined
       : (old, updated, manager, ctx) => updateManagedFields(old, updated, manager, 'Update', { schema: patchSchema, gvk: ctx.gvk, now: ctx.now, subresource: ctx.subresource })
   }, components)
-  const client = new LocalClient({ registry, storage }, components.client)
+  const backends = components.backends ?? {}
+  const backend = Object.keys(backends).length === 0 ? storage : new GroupRoutedBackend(storage, backends)
+  const client = new LocalClient({ registry, storage: backend }, components.client)
   holder.client = client
   await storage.ensureSystemNamespaces()
   const openapi = new OpenApiPublisher({ index: schemaIndex, resources: () => registry.all() })
-  return { registry, storage, client, schemaIndex, openapi }
+  return { registry, storage, backend, client, schemaIndex, openapi }
 }

@@ -14,6 +14,9 @@ const WRITE = new Set<Verb>(['create', 'update', 'patch'])
 // and pods (headless Services answer with pod IPs and hostnames).
 const MESH_READ = new Set(['/services', '/endpoints', '/namespaces', '/pods', 'discovery.k8s.io/endpointslices', 'networking.istio.io/destinationrules'])
 const NODE_PREFIX = 'system:node:'
+// A node credential never opens a shell, a port or a log stream into any pod, its own included: the
+// cloud reaches pods through the node, never the other way round (kube's node authorizer agrees).
+const NODE_DENIED_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy'])
 
 /**
  * Fixed roles, checked in order: system:masters may do anything; nodes (system:nodes,
@@ -45,7 +48,8 @@ export class Authorizer implements RequestAuthorizer {
   private async nodeAllowed (node: string, a: RequestAttributes): Promise<boolean> {
     // Secrets reach a node's pods through cloud-hub, scoped to what is bound there; a node credential
     // must not read every Secret in the cluster (kube's node authorizer draws the same line).
-    if (a.group === '' && READ.has(a.verb) && a.subresource !== 'log' && a.resource !== 'secrets') return true
+    if (a.group === '' && NODE_DENIED_SUBRESOURCES.has(a.subresource ?? '')) return false
+    if (a.group === '' && READ.has(a.verb) && a.resource !== 'secrets') return true
     if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && READ.has(a.verb)) return true
     if (a.group === '' && a.resource === 'nodes' && (WRITE.has(a.verb) || a.verb === 'delete') && a.name === node && (a.subresource === undefined || a.subresource === 'status')) return true
     if (a.group === 'coordination.k8s.io' && a.resource === 'leases' && (WRITE.has(a.verb) || a.verb === 'delete') && a.namespace === NODE_LEASE_NAMESPACE && a.name === node && a.subresource === undefined) return true

@@ -3,10 +3,10 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls'
 import type { Duplex } from 'node:stream'
-import { hasCode, silentLogger, verifyCert, type KeyAndCert, type Logger, type Startable } from '@edgemesh/common'
+import { hasCode, PodStreamError, silentLogger, verifyCert, type KeyAndCert, type Logger, type PodStream, type PodStreamOpener, type PodStreamRequest, type Startable } from '@edgemesh/common'
 import {
   createAck, createMessage, decodeMessage, encodeMessage, formatCloudResource, isAck, isValidNodeName,
-  MAX_MESSAGE_BYTES, MsgIdWindow, parseEdgeResource, type HubMessage, type ResourceRef
+  MAX_MESSAGE_BYTES, MsgIdWindow, parseEdgeResource, StreamMux, type HubMessage, type ResourceRef, type StreamMuxInit, type StreamMuxStats
 } from '@edgemesh/common/hub-protocol'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Clock } from '../bootstrap/clock.js'
@@ -38,6 +38,8 @@ export interface CloudHubInit {
   maxMessageBytes?: number
   /** Upstream msg_ids remembered per node for dedup (only unacked upstream messages are ever resent, so it can be small; it is per node, times 10 000 nodes). @default 1024 */
   dedupWindow?: number
+  /** Pod-stream limits per node link (window, frame split size, streams per node, open timeout, socket high-water). @default STREAM_MUX_DEFAULTS */
+  podStreams?: StreamMuxInit
 }
 
 /** Everything a node should currently have (the edge-controller's view); used to resync on connect. */
@@ -78,6 +80,7 @@ interface Session {
   ac: AbortController
   upstreamChain: Promise<void>
   closed: boolean
+  mux: StreamMux
 }
 
 const NODE_PREFIX = 'system:node:'
@@ -121,7 +124,8 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       handshakeTimeoutMs: init.handshakeTimeoutMs ?? 10_000,
       maxInflight: init.maxInflight ?? 64,
       maxMessageBytes: init.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-      dedupWindow: init.dedupWindow ?? 1024
+      dedupWindow: init.dedupWindow ?? 1024,
+      podStreams: init.podStreams ?? {}
     }
     this.log = (components.logger ?? silentLogger()).child({ component: 'cloud-hub' })
     this.caPem = components.caPem
@@ -135,6 +139,25 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
   /** Nodes with an open session. */
   connectedNodes (): string[] { return [...this.sessions.keys()] }
   queueDepth (node: string): number { return this.queues.get(node)?.depth ?? 0 }
+  /** Pod-stream state of a node's current session (undefined when not connected): buffered and queued bytes, streams, drops. */
+  podStreamStats (node: string): StreamMuxStats | undefined { return this.sessions.get(node)?.mux.stats() }
+
+  /** The PodStreamOpener the API server's pod subresources (logs/exec/attach/port-forward) use for edge nodes. */
+  readonly podStreams: PodStreamOpener = { open: async (node, req, signal) => await this.openPodStream(node, req, signal) }
+
+  /**
+   * Opens a pod stream on the node's current session; resolves once the node accepts it. Rejects with
+   * PodStreamRefusal (the node refused: its HTTP status and message; 501 when the node serves no pod streams),
+   * PodStreamError POD_STREAM_UNAVAILABLE (not connected, `podStreams.maxStreams` reached, no answer within
+   * `podStreams.openTimeoutMs`, or the link lost meanwhile), POD_STREAM_INVALID (request outside the schema),
+   * or AbortError when `signal` aborts first. `signal` bounds the open only: end or abort the stream itself.
+   * The stream is aborted (POD_STREAM_ABORTED) when the node's link is lost or replaced.
+   */
+  async openPodStream (node: string, req: PodStreamRequest, signal?: AbortSignal): Promise<PodStream> {
+    const s = this.sessions.get(node)
+    if (s === undefined || s.closed) throw new PodStreamError('POD_STREAM_UNAVAILABLE', `node ${node} is not connected to this cloud-hub`)
+    return await s.mux.open(req, signal)
+  }
 
   async start (): Promise<void> {
     if (this.net !== undefined) return
@@ -253,7 +276,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
   private attach (node: string, ws: WebSocket): void {
     const old = this.sessions.get(node)
     const now = this.clock.now()
-    const s: Session = { node, ws, lastSeen: now, lastSent: now, ac: new AbortController(), upstreamChain: Promise.resolve(), closed: false }
+    const s: Session = { node, ws, lastSeen: now, lastSent: now, ac: new AbortController(), upstreamChain: Promise.resolve(), closed: false, mux: this.streamMux(node, ws) }
     this.sessions.set(node, s)
     if (old !== undefined) {
       // kubeedge #4070: the new connection wins; the old one may be a half-open ghost.
@@ -262,7 +285,7 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
       this.emit('node:replaced', node)
     }
     this.components.metrics?.connected(this.sessions.size)
-    ws.on('message', (data: RawData) => this.onMessage(s, data))
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(s, data, isBinary))
     const alive = (): void => { s.lastSeen = this.clock.now() }
     ws.on('pong', alive)
     ws.on('ping', alive)
@@ -277,10 +300,36 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
     void this.resync(s)
   }
 
+  /** The pod-stream multiplexer of one session: binary messages on its WebSocket. */
+  private streamMux (node: string, ws: WebSocket): StreamMux {
+    const m = this.components.metrics
+    return new StreamMux('cloud', {
+      transport: {
+        send: (frame, done) => {
+          m?.bytes(node, 'out', frame.length)
+          ws.send(frame, () => done())
+        },
+        bufferedAmount: () => ws.bufferedAmount
+      },
+      observer: m === undefined
+        ? undefined
+        : {
+            opened: kind => m.podStreamOpened(kind),
+            closed: kind => m.podStreamClosed(kind),
+            bytes: (direction, n) => m.podStreamBytes(direction, n),
+            refused: status => m.podStreamRefused(status),
+            aborted: cause => m.podStreamAborted(cause),
+            dropped: reason => m.streamFrameDropped(reason)
+          },
+      logger: this.log.child({ node })
+    }, this.init.podStreams)
+  }
+
   private endSession (s: Session, code: number, reason: string, closeSocket: boolean): void {
     if (s.closed) return
     s.closed = true
     s.ac.abort()
+    s.mux.close(reason)
     if (closeSocket) {
       try { s.ws.close(code, reason) } catch { /* already closing */ }
       // A half-open peer never answers the close frame.
@@ -410,11 +459,13 @@ export class CloudHub extends EventEmitter<CloudHubEvents> implements Startable 
     }
   }
 
-  private onMessage (s: Session, data: RawData): void {
+  private onMessage (s: Session, data: RawData, isBinary: boolean): void {
     if (s.closed) return
     s.lastSeen = this.clock.now()
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
     this.components.metrics?.bytes(s.node, 'in', buf.length)
+    // Binary messages are pod-stream frames; envelopes are always text.
+    if (isBinary) { s.mux.receive(buf); return }
     let msg: HubMessage
     try {
       msg = decodeMessage(buf, this.init.maxMessageBytes)

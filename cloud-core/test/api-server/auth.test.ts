@@ -50,6 +50,22 @@ describe('node authorization', () => {
     expect(await authz.allowed(node, { verb: 'watch', group: '', resource: 'configmaps', namespace: 'd' })).toBe(true)
   })
 
+  it('does not let a node exec, attach, port-forward or read logs in any pod, its own included', async () => {
+    for (const subresource of ['exec', 'attach', 'portforward']) {
+      for (const verb of ['create', 'get'] as const) {
+        expect(await authz.allowed(node, { verb, group: '', resource: 'pods', subresource, namespace: 'd', name: 'mine' })).toBe(false)
+      }
+    }
+    expect(await authz.allowed(node, { verb: 'get', group: '', resource: 'pods', subresource: 'log', namespace: 'd', name: 'mine' })).toBe(false)
+    expect(await authz.allowed(node, { verb: 'get', group: '', resource: 'pods', namespace: 'd', name: 'mine' })).toBe(true)
+  })
+
+  it('lets an admin create pods/exec and pods/portforward', async () => {
+    const admin = { name: 'admin', groups: ['system:masters'] }
+    expect(await authz.allowed(admin, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: 'd', name: 'mine' })).toBe(true)
+    expect(await authz.allowed(admin, { verb: 'create', group: '', resource: 'pods', subresource: 'portforward', namespace: 'd', name: 'mine' })).toBe(true)
+  })
+
   it('explains a denial in a Forbidden Status message', async () => {
     await expect(authz.authorize({ name: 'bob', groups: [] }, { verb: 'get', group: '', resource: 'secrets', namespace: 'd', name: 's' }))
       .rejects.toMatchObject({ reason: 'Forbidden', httpStatus: 403, message: 'secrets "s" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "d"' })

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
-import { AbortError, silentLogger, sleep, type Logger, type Startable } from '@edgemesh/common'
+import { AbortError, silentLogger, sleep, type Logger, type PodStreamHandler, type Startable } from '@edgemesh/common'
 import {
   cloudToEdgeResource, createAck, createMessage, decodeMessage, encodeMessage, isAck, MAX_MESSAGE_BYTES,
-  parseEdgeResource, type HubMessage, type MessageInit, type ResourceRef
+  parseEdgeResource, StreamMux, type HubMessage, type MessageInit, type ResourceRef, type StreamMuxInit, type StreamMuxStats
 } from '@edgemesh/common/hub-protocol'
 import { WebSocket, type RawData } from 'ws'
 import { MemoryDedupStore, type DedupStore } from './dedup-store.js'
@@ -31,6 +31,8 @@ export interface EdgeHubInit {
   connectTimeoutMs?: number
   /** @default MAX_MESSAGE_BYTES (4 MiB) */
   maxMessageBytes?: number
+  /** Pod-stream limits of the link (receive window, frame split size, streams served at once, socket high-water). @default STREAM_MUX_DEFAULTS */
+  podStreams?: StreamMuxInit
 }
 
 /** Applies one downstream message; resolve only after it is committed (the ack follows). */
@@ -45,6 +47,8 @@ export interface EdgeHubComponents {
   logger?: Logger
   /** For jitter. @default Math.random */
   random?: () => number
+  /** Serves the pod streams (logs/exec/attach/port-forward) the cloud opens. @default none: every open is refused with 501 */
+  podStreams?: PodStreamHandler
 }
 
 export interface EdgeHubEvents {
@@ -69,6 +73,7 @@ interface Link {
   lastSent: number
   chain: Promise<void>
   ac: AbortController
+  mux: StreamMux
 }
 
 const SOURCE = 'edgehub'
@@ -101,6 +106,7 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
       backoffMaxMs: 30_000,
       connectTimeoutMs: 10_000,
       maxMessageBytes: MAX_MESSAGE_BYTES,
+      podStreams: {},
       ...init
     }
     this.log = (components.logger ?? silentLogger()).child({ component: 'edge-hub', node: init.nodeName })
@@ -114,6 +120,8 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
   isConnected (): boolean { return this.link !== undefined }
   /** The URL of the current connection. */
   get connectedUrl (): string | undefined { return this.link?.url }
+  /** Pod-stream state of the current link (undefined while offline). */
+  podStreamStats (): StreamMuxStats | undefined { return this.link?.mux.stats() }
 
   async start (): Promise<void> {
     if (this.ac !== undefined) return
@@ -225,13 +233,18 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
   /** Runs one connection until it closes. */
   private async serve (ws: WebSocket, url: string): Promise<void> {
     const now = Date.now()
-    const link: Link = { ws, url, lastSeen: now, lastSent: now, chain: Promise.resolve(), ac: new AbortController() }
+    const mux = new StreamMux('edge', {
+      transport: { send: (frame, done) => { ws.send(frame, () => done()) }, bufferedAmount: () => ws.bufferedAmount },
+      handler: this.components.podStreams,
+      logger: this.log
+    }, this.init.podStreams)
+    const link: Link = { ws, url, lastSeen: now, lastSent: now, chain: Promise.resolve(), ac: new AbortController(), mux }
     this.link = link
     const closed = new Promise<string>(resolve => {
       ws.on('close', (code, reason) => resolve(`${code} ${reason.toString()}`.trim()))
     })
     ws.on('error', err => this.log.debug({ err }, 'websocket error'))
-    ws.on('message', (data: RawData) => this.onMessage(link, data))
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(link, data, isBinary))
     const alive = (): void => { link.lastSeen = Date.now() }
     ws.on('pong', alive)
     ws.on('ping', alive)
@@ -242,6 +255,8 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
     this.flushUpstream()
     const reason = await closed
     link.ac.abort()
+    // Every pod stream of this link dies with it; the cloud opens new ones on the next link.
+    mux.close(reason)
     if (this.link === link) this.link = undefined
     this.log.info({ url, reason }, 'disconnected from cloud-hub')
     this.emit('hub:disconnect', reason)
@@ -277,9 +292,11 @@ export class EdgeHub extends EventEmitter<EdgeHubEvents> implements Startable {
     if (now - link.lastSent >= this.init.keepaliveMs && link.ws.readyState === WebSocket.OPEN) { link.lastSent = now; link.ws.ping() }
   }
 
-  private onMessage (link: Link, data: RawData): void {
+  private onMessage (link: Link, data: RawData, isBinary: boolean): void {
     link.lastSeen = Date.now()
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
+    // Binary messages are pod-stream frames; envelopes are always text.
+    if (isBinary) { link.mux.receive(buf); return }
     let msg: HubMessage
     try {
       msg = decodeMessage(buf, this.init.maxMessageBytes)

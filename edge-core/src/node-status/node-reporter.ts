@@ -1,6 +1,6 @@
 import { silentLogger, sleep, type Logger, type Startable } from '@edgemesh/common'
 import type { UpstreamInit } from '../edge-hub/edge-hub.js'
-import { nodeStatus, type NodeAddress } from './node-status.js'
+import { nodeStatus, type NodeAddress, type NodeConditionInit } from './node-status.js'
 
 export interface NodeReporterInit {
   nodeName: string
@@ -12,6 +12,8 @@ export interface NodeReporterInit {
   statusUpdateMs?: number
   /** @default the host's non-loopback IPv4 addresses and its hostname */
   addresses?: NodeAddress[]
+  /** Conditions besides Ready (e.g. edged's pod network warning). */
+  conditions?: NodeConditionInit[]
 }
 
 export interface NodeReporterComponents {
@@ -73,7 +75,7 @@ export class NodeReporter implements Startable {
     return {
       operation,
       resource: `null/node/${this.init.nodeName}`,
-      content: { apiVersion: 'v1', kind: 'Node', metadata: { name: this.init.nodeName }, status: nodeStatus(this.now(), { addresses: this.init.addresses }) }
+      content: { apiVersion: 'v1', kind: 'Node', metadata: { name: this.init.nodeName }, status: nodeStatus(this.now(), { addresses: this.init.addresses, conditions: this.init.conditions }) }
     }
   }
 

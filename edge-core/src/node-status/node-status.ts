@@ -20,11 +20,16 @@ const osImage = (): string => /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readId('/etc/o
 const bootID = readId('/proc/sys/kernel/random/boot_id')
 
 /** A Node status as a kubelet posts it: Ready, addresses, capacity, node info. */
-export function nodeStatus (now: Date, opts: { addresses?: NodeAddress[], maxPods?: number } = {}): Record<string, unknown> {
+export interface NodeConditionInit { type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string }
+
+export function nodeStatus (now: Date, opts: { addresses?: NodeAddress[], maxPods?: number, conditions?: NodeConditionInit[] } = {}): Record<string, unknown> {
   const t = now.toISOString().replace(/\.\d{3}Z$/, 'Z')
   const capacity = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: String(opts.maxPods ?? 110) }
   return {
-    conditions: [{ type: 'Ready', status: 'True', reason: 'EdgeCoreReady', message: 'edgecore is posting ready status', lastHeartbeatTime: t, lastTransitionTime: t }],
+    conditions: [
+      { type: 'Ready', status: 'True', reason: 'EdgeCoreReady', message: 'edgecore is posting ready status', lastHeartbeatTime: t, lastTransitionTime: t },
+      ...(opts.conditions ?? []).map(c => ({ ...c, lastHeartbeatTime: t, lastTransitionTime: t }))
+    ],
     addresses: opts.addresses ?? nodeAddresses(),
     capacity,
     allocatable: capacity,

@@ -16,6 +16,8 @@ export class FakeCloud {
   connections = 0
   /** Keepalive envelopes received (an edge that pings sends none). */
   keepalives = 0
+  /** Binary messages (pod-stream frames) from the edge, raw. */
+  readonly binary: Buffer[] = []
   /** Serial numbers of the client certificates, per connection. */
   readonly clientSerials: string[] = []
   /** Ack upstream messages automatically. */
@@ -39,7 +41,8 @@ export class FakeCloud {
       this.connections++
       this.clientSerials.push((req.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase())
       this.sockets.push(ws)
-      ws.on('message', data => {
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) { this.binary.push(data as Buffer); return }
         const m = decodeMessage(data as Buffer)
         if (m.route.operation === 'keepalive') { this.keepalives++; return }
         this.received.push(m)
@@ -55,6 +58,9 @@ export class FakeCloud {
   }
 
   send (msg: HubMessage): void { this.current?.send(encodeMessage(msg)) }
+
+  /** Sends one binary message (a pod-stream frame) to the edge. */
+  sendBinary (frame: Buffer): void { this.current?.send(frame) }
 
   acks (): HubMessage[] { return this.received.filter(m => m.route.operation === 'response') }
 

@@ -9,6 +9,8 @@ import type { ResourceRef } from './types.js'
  * The object shapes the controllers work with: the shared KubeObject envelope (metadata always present,
  * as the ObjectClient contract requires) with the typed spec/status from kubernetes-types.
  */
+export type ConfigMap = KubeObject & { data?: Record<string, string>, binaryData?: Record<string, string>, immutable?: boolean }
+export type Secret = KubeObject & { type?: string, data?: Record<string, string>, stringData?: Record<string, string>, immutable?: boolean }
 export type Pod = KubeObject & { spec?: PodSpec, status?: PodStatus }
 export type Node = KubeObject & { spec?: NodeSpec, status?: NodeStatus }
 export type Service = KubeObject & { spec?: ServiceSpec }
@@ -39,6 +41,8 @@ export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', '
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' }
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' }
 export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' }
+export const CONFIG_MAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' }
+export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets' }
 export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' }
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' }
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' }

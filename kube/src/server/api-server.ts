@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { hasCode, MetricsRegistry, type Logger, type Startable } from '@edgemesh/common'
 import { ApiError } from '../machinery/errors.js'
 import type { RequestUser } from '../machinery/types.js'
@@ -11,7 +12,8 @@ import { handleResource } from './handlers/resources.js'
 import { AGGREGATED_DISCOVERY_TYPE, COMMON_HEADERS, DEFAULT_BODY_LIMIT, negotiate, sendJson, sendStatus } from './http-util.js'
 import { ApiMetrics } from './metrics.js'
 import type { DefaultResourceRegistry } from './registry.js'
-import { route } from './router.js'
+import { route, type ResourceRoute } from './router.js'
+import { STREAMING_SUBRESOURCES, writeStatusToSocket, type StreamingSubresources, type StreamingTarget } from './streaming.js'
 
 /** What the server needs from the OpenAPI module (OpenApiPublisher fits). */
 export interface OpenApiSource {
@@ -59,6 +61,8 @@ export interface ApiServerComponents {
   openapi?: OpenApiSource
   /** The process's registry; /metrics serves all of it (controllers and hubs register there too). @default a new one */
   metrics?: MetricsRegistry
+  /** Serves pods/log, exec, attach and portforward when given; they are 404 otherwise. */
+  streams?: StreamingSubresources
 }
 
 const HEALTH = new Set(['/healthz', '/readyz', '/livez'])
@@ -94,8 +98,11 @@ export class ApiServer implements Startable {
   private readonly authenticate: ApiServerComponents['authenticate']
   private readonly authz: RequestAuthorizer
   private readonly openapi?: OpenApiSource
+  private readonly streams?: StreamingSubresources
   private server?: Server
   private readonly active = new Set<AbortController>()
+  /** Sockets handed to the streaming subresources: HTTP's closeAllConnections no longer sees them. */
+  private readonly upgraded = new Set<Duplex>()
   private readonly discoveryCache = new Map<string, string>()
   private discoveryVersion = -1
 
@@ -107,6 +114,7 @@ export class ApiServer implements Startable {
     this.authenticate = components.authenticate
     this.authz = components.authorizer
     this.openapi = components.openapi
+    this.streams = components.streams
     this.metricsRegistry = components.metrics ?? new MetricsRegistry()
     this.metrics = new ApiMetrics(this.metricsRegistry)
   }
@@ -121,6 +129,9 @@ export class ApiServer implements Startable {
       ? createHttpServer(handler)
       : createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handler)
     server.on('clientError', (_err, socket) => { socket.destroy() })
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.handleUpgrade(req, socket, head).catch((err: unknown) => { this.log.error({ err }, 'upgrade handler crashed'); socket.destroy() })
+    })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.init.port, this.init.host, () => { server.off('error', reject); resolve() })
@@ -135,6 +146,8 @@ export class ApiServer implements Startable {
     this.server = undefined
     for (const ac of this.active) ac.abort()
     this.active.clear()
+    for (const socket of this.upgraded) socket.destroy()
+    this.upgraded.clear()
     await new Promise<void>(resolve => {
       server.close(() => { resolve() })
       server.closeAllConnections()
@@ -180,6 +193,12 @@ export class ApiServer implements Startable {
       const user = this.authenticate(req)
       const r = route(req.method ?? 'GET', pathname, query.get('watch') === 'true' || query.get('watch') === '1')
       if (r.type === 'method-not-allowed') throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`)
+      if (r.type === 'resource' && this.streams !== undefined && isStreaming(r)) {
+        labels.resource = `pods/${r.subresource}`
+        labels.verb = STREAMING_SUBRESOURCES[r.subresource]!
+        await this.streams.serve(await this.streamingTarget(r, user, query, signalOf), req, res)
+        return
+      }
       if (r.type === 'resource') {
         const ctx: RequestContext = {
           req, res, query, user, registry: this.registry, storage: this.backend, authz: this.authz, metrics: this.metrics,
@@ -199,6 +218,43 @@ export class ApiServer implements Startable {
       }
       // After an over-limit or undecodable upload the rest of the body is not worth reading.
       sendStatus(res, apiErr, apiErr.httpStatus === 413 ? { Connection: 'close' } : {})
+    }
+  }
+
+  /** Authorizes a streaming subresource request (exec/attach/portforward as `create`, whatever the method). */
+  private async streamingTarget (r: StreamingRoute, user: RequestUser, query: URLSearchParams, signal: () => AbortSignal): Promise<StreamingTarget> {
+    const verb = STREAMING_SUBRESOURCES[r.subresource]!
+    if (r.verb !== 'get' && !(r.verb === 'create' && verb === 'create')) throw new ApiError('MethodNotAllowed', `${r.verb} is not supported on pods/${r.subresource}`)
+    await this.authz.authorize(user, { verb, group: '', resource: 'pods', subresource: r.subresource, namespace: r.namespace, name: r.name })
+    return { namespace: r.namespace, name: r.name, subresource: r.subresource, query, user, get signal () { return signal() } }
+  }
+
+  private async handleUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = process.hrtime.bigint()
+    const ac = new AbortController()
+    let resource = 'nonresource'
+    this.upgraded.add(socket)
+    this.active.add(ac)
+    socket.once('close', () => {
+      this.upgraded.delete(socket)
+      this.active.delete(ac)
+      ac.abort()
+      this.metrics.observe('create', resource, 101, Number(process.hrtime.bigint() - started) / 1e9)
+    })
+    socket.on('error', (err) => { this.log.debug({ err }, 'upgraded connection failed') })
+    if (this.server === undefined) { socket.destroy(); return }
+    const url = req.url ?? '/'
+    const qi = url.indexOf('?')
+    const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1))
+    try {
+      const user = this.authenticate(req)
+      const r = route(req.method ?? 'GET', qi < 0 ? url : url.slice(0, qi), false)
+      if (r.type !== 'resource' || this.streams === undefined || !isStreaming(r)) throw new ApiError('BadRequest', 'this resource does not support a connection upgrade')
+      resource = `pods/${r.subresource}`
+      const target = await this.streamingTarget(r, user, query, () => ac.signal)
+      await this.streams.upgrade(target, req, socket, head)
+    } catch (err) {
+      writeStatusToSocket(socket, toApiError(err, this.log))
     }
   }
 
@@ -275,6 +331,12 @@ export class ApiServer implements Startable {
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
     res.end(text)
   }
+}
+
+type StreamingRoute = ResourceRoute & { namespace: string, name: string, subresource: string }
+
+function isStreaming (r: ResourceRoute): r is StreamingRoute {
+  return r.group === '' && r.resource === 'pods' && r.namespace !== undefined && r.name !== undefined && r.subresource !== undefined && STREAMING_SUBRESOURCES[r.subresource] !== undefined
 }
 
 export function apiServer (init: ApiServerInit): (components: ApiServerComponents) => ApiServer {

@@ -4,14 +4,14 @@ import { join } from 'node:path'
 import { silentLogger } from '@edgemesh/common'
 import { createApiCore, type ApiCore } from '../../../src/api-server/api-core.js'
 import { fallbackPatcher, type Patcher, type RestStorageInit } from '@edgemesh/kube/server'
-import type { SchemaValidator } from '@edgemesh/kube/machinery'
+import type { ResourceDefinition, SchemaValidator } from '@edgemesh/kube/machinery'
 import { sqliteStore, type SqliteStore } from '@edgemesh/kube/storage'
 import { testResources } from './defs.js'
 
 export interface TestCore extends ApiCore { store: SqliteStore, dir: string, close: () => Promise<void> }
 
 /** Real SQLite store in a temp dir + the API core with the test definitions. */
-export async function testCore (opts: RestStorageInit & { validator?: SchemaValidator, patcher?: Patcher } = {}): Promise<TestCore> {
+export async function testCore (opts: RestStorageInit & { validator?: SchemaValidator, patcher?: Patcher, resources?: Iterable<ResourceDefinition>, validation?: boolean } = {}): Promise<TestCore> {
   const dir = mkdtempSync(join(tmpdir(), 'h4-api-'))
   const store = sqliteStore({ dataDir: dir, compactIntervalMs: 0 })
   await store.start()

@@ -73,7 +73,7 @@ export function podsInfo (): ResourceInfo {
     namespaced: true,
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding', 'log'],
+    subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'],
     columns: [
       col('Ready', 'The number of containers that are ready.'),
       col('Status', 'The aggregate status of the containers in this pod.'),

@@ -6,7 +6,10 @@ export const SUBRESOURCE_INFO: Record<string, { group?: string, version?: string
   status: { verbs: ['get', 'patch', 'update'] },
   scale: { group: 'autoscaling', version: 'v1', kind: () => 'Scale', verbs: ['get', 'patch', 'update'] },
   binding: { kind: () => 'Binding', verbs: ['create'] },
-  log: { kind: () => 'Pod', verbs: ['get'] }
+  log: { kind: () => 'Pod', verbs: ['get'] },
+  exec: { kind: () => 'PodExecOptions', verbs: ['create', 'get'] },
+  attach: { kind: () => 'PodAttachOptions', verbs: ['create', 'get'] },
+  portforward: { kind: () => 'PodPortForwardOptions', verbs: ['create', 'get'] }
 }
 
 const sortedVerbs = (def: ResourceDefinition): string[] => [...(def.verbs ?? DEFAULT_VERBS)].sort()

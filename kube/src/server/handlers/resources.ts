@@ -10,6 +10,7 @@ import type { DeleteOpts, PatchType, ResourceDefinition } from '../../machinery/
 import type { RequestContext } from './context.js'
 import { SUBRESOURCE_INFO } from './discovery.js'
 import { serveWatch } from './watch.js'
+import { STREAMING_SUBRESOURCES } from '../streaming.js'
 
 const DeleteOptionsSchema = z.object({
   kind: z.string().optional(),
@@ -74,6 +75,10 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
     if (def.subresources?.includes(r.subresource) !== true || verbs === undefined) throw notServed()
     if (!verbs.includes(r.verb)) throw new ApiError('MethodNotAllowed', `${r.verb} is not supported on ${r.resource}/${r.subresource}`)
   }
+  // Reached only when the server has no streaming handler (the edge's meta-server serves no logs or shells).
+  if (r.subresource !== undefined && STREAMING_SUBRESOURCES[r.subresource] !== undefined) {
+    throw new ApiError('NotFound', r.subresource === 'log' ? 'pod logs are not available from this server' : `pods/${r.subresource} is not available from this server`)
+  }
   const needsNs = def.namespaced && r.namespace === undefined && r.verb !== 'list' && r.verb !== 'watch'
   const q = ctx.query
   const format = negotiate(ctx.req.headers.accept, { table: true })
@@ -104,7 +109,6 @@ export async function handleResource (ctx: RequestContext, r: ResourceRoute): Pr
 
   switch (r.verb) {
     case 'get': {
-      if (r.subresource === 'log') throw new ApiError('NotFound', 'pod logs are not available from this server')
       const obj = await st.get(def, ns, name!)
       if (r.subresource === 'scale') { sendJson(ctx.res, 200, toScale(obj)); return }
       respondObject(ctx, 200, def, obj, format, include)
