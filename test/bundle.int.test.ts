@@ -32,7 +32,8 @@ describe('single-file bundle (npm run bundle)', () => {
     const ready = JSON.parse(await firstLine(child, l => l.includes('"ready":true'))) as { ready: boolean, peerId: string, addrs: string[] }
     expect(ready.peerId).toMatch(/^12D3KooW/)
     expect(ready.addrs.some(a => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
-    const code = await new Promise<number | null>(resolve => { child.on('exit', c => { resolve(c) }); child.kill('SIGTERM') })
+    // The signal, if it died of one, so a failure says which (seen once in CI: exit code null).
+    const code = await new Promise<number | string | null>(resolve => { child.on('exit', (c, sig) => { resolve(c ?? sig) }); child.kill('SIGTERM') })
     expect(code).toBe(0)
   })
 })

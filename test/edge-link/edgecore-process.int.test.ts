@@ -1,6 +1,6 @@
 // The built `edgecore` binary as a real process against cloudcore: it registers, serves its pods from
 // 127.0.0.1, and after `kill -9` comes back offline with the same objects and resourceVersions.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -11,32 +11,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CloudCore } from '../../cloud-core/src/index.js'
 import { loopbackCloudCore } from '../helpers/cloudcore.js'
 import { joinCluster, saveNodeCredentials } from '../../edge-core/src/index.js'
-import { firstLine } from '../helpers/daemons.js'
+import { EdgecoreProcess } from '../helpers/edgecore-process.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-const BIN = join(ROOT, 'edge-core/dist/src/bin/edgecore.js')
 const NODE = 'edge-p1'
 const run = promisify(execFile)
 
 describe('edgecore process', () => {
   let dir: string
   let cc: CloudCore
-  let child: ChildProcess | undefined
   let metaPort = 0
 
+  const edgecore = new EdgecoreProcess()
   const start = async (config: string): Promise<void> => {
-    child = spawn(process.execPath, [BIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    const line = await firstLine(child, l => l.includes('meta-server on http://'))
+    const line = await edgecore.start(config, l => l.includes('meta-server on http://'))
     metaPort = Number(/:(\d+)$/.exec(line)?.[1])
   }
-  const kill9 = async (): Promise<void> => {
-    const c = child
-    child = undefined
-    if (c === undefined || c.exitCode !== null) return
-    const exited = new Promise(resolve => c.once('exit', resolve))
-    c.kill('SIGKILL')
-    await exited
-  }
+  const kill9 = async (): Promise<void> => { await edgecore.kill9() }
   const pods = async (): Promise<string[]> => {
     const list = await (await fetch(`http://127.0.0.1:${metaPort}/api/v1/namespaces/default/pods`)).json() as { items: KubeObject[] }
     return list.items.map(p => `${p.metadata.name ?? ''}@${p.metadata.resourceVersion ?? ''}`).sort()

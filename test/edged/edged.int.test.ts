@@ -2,7 +2,7 @@
 // cloudcore; Deployments applied with the real kubectl become processes in their own network
 // namespaces, reachable at their pod IPs from the node, with probes, restarts, graceful deletion,
 // clear reasons for bad specs, and pods that survive an offline kill -9 with the same IPs.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -16,10 +16,10 @@ import type { CloudCore } from '../../cloud-core/src/index.js'
 import { joinCluster, loadEdgeCoreConfig, removeNodePodNetworks, saveNodeCredentials } from '../../edge-core/src/index.js'
 import { loopbackCloudCore } from '../helpers/cloudcore.js'
 import { firstLine } from '../helpers/daemons.js'
+import { EdgecoreProcess } from '../helpers/edgecore-process.js'
 import { netnsUnavailable } from '../netns/topology.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-const BIN = join(ROOT, 'edge-core/dist/src/bin/edgecore.js')
 const sh = promisify(execFile)
 const reason = await netnsUnavailable()
 if (reason !== undefined) console.log(`skipping edged process-runtime integration test: ${reason}`)
@@ -34,7 +34,6 @@ describe.skipIf(reason !== undefined)('edged runs pods (process runtime, netns p
   const CIDR = `10.${200 + (parseInt(run.slice(0, 2), 16) % 50)}.${parseInt(run.slice(2, 4), 16)}.0/24`
   let dir: string
   let cc: CloudCore
-  let child: ChildProcess | undefined
   let kubeconfig: string
   let hubUrl: string
 
@@ -62,19 +61,9 @@ describe.skipIf(reason !== undefined)('edged runs pods (process runtime, netns p
     ].join('\n') + '\n')
     return file
   }
-  const start = async (config: string): Promise<void> => {
-    const c = spawn(process.execPath, [BIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    child = c
-    await firstLine(c, l => l.includes('edged started'))
-  }
-  const kill9 = async (): Promise<void> => {
-    const c = child
-    child = undefined
-    if (c === undefined || c.exitCode !== null) return
-    const exited = new Promise(resolve => c.once('exit', resolve))
-    c.kill('SIGKILL')
-    await exited
-  }
+  const edgecore = new EdgecoreProcess()
+  const start = async (config: string): Promise<void> => { await edgecore.start(config, l => l.includes('edged started')) }
+  const kill9 = async (): Promise<void> => { await edgecore.kill9() }
 
   beforeAll(async () => {
     await sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'edge-core')], { cwd: ROOT, timeout: 170_000 })
@@ -89,13 +78,7 @@ describe.skipIf(reason !== undefined)('edged runs pods (process runtime, netns p
   }, 180_000)
 
   afterAll(async () => {
-    if (child !== undefined && child.exitCode === null) {
-      const c = child
-      const exited = new Promise(resolve => c.once('exit', resolve))
-      c.kill('SIGTERM')
-      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 15_000))])
-      await kill9()
-    }
+    await edgecore.stop()
     await cc?.stop()
     for (const ns of await netnsList().catch(() => [])) await sh('ip', ['netns', 'del', ns]).catch(() => {})
     await sh('ip', ['link', 'del', BRIDGE]).catch(() => {})
@@ -253,6 +236,36 @@ spec:
     await kubectl('delete', 'pod', 'volumes', '-n', 'default', '--wait=false')
   })
 
+  it('runs init containers in order before the app container, sharing an emptyDir, with exec startup and readiness probes', async () => {
+    const mnt = join(dir, 'init-mnt')
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: with-init, namespace: default, labels: { app: with-init } }
+spec:
+  nodeName: ${NODE}
+  volumes: [{ name: work, emptyDir: {} }]
+  initContainers:
+  - { name: first, image: busybox, command: ["sh", "-c", "echo one > ${mnt}/order"], volumeMounts: [{ name: work, mountPath: ${mnt} }] }
+  - { name: second, image: busybox, command: ["sh", "-c", "echo two >> ${mnt}/order"], volumeMounts: [{ name: work, mountPath: ${mnt} }] }
+  containers:
+  - name: web
+    image: node:20
+    command: ["node", "-e", "require('http').createServer((q, s) => s.end(require('fs').readFileSync('${mnt}/order', 'utf8'))).listen(8084)"]
+    volumeMounts: [{ name: work, mountPath: ${mnt} }]
+    startupProbe: { exec: { command: ["test", "-f", "${mnt}/order"] }, periodSeconds: 1 }
+    readinessProbe: { exec: { command: ["sh", "-c", "grep -q two ${mnt}/order"] }, periodSeconds: 1 }
+`)
+    const [pod] = await eventually(async () => {
+      const l = await pods('app=with-init')
+      return l[0]?.status?.containerStatuses?.[0]?.ready === true ? l : undefined
+    }, 30_000, 'pod with init containers ready')
+    expect(await curl(`http://${pod!.status!.podIP!}:8084/`)).toBe('one\ntwo\n')
+    const init = JSON.parse(await kubectl('get', 'pod', 'with-init', '-n', 'default', '-o', 'jsonpath={.status.initContainerStatuses}')) as Array<{ name: string, state: { terminated?: { exitCode: number } } }>
+    expect(init.map(c => [c.name, c.state.terminated?.exitCode])).toEqual([['first', 0], ['second', 0]])
+    await kubectl('delete', 'pod', 'with-init', '-n', 'default', '--wait=false')
+  })
+
   it('runs a DaemonSet\'s pod on the edge node', async () => {
     await apply(`
 apiVersion: apps/v1
@@ -408,11 +421,7 @@ spec: { nodeName: ${NODE}, containers: [{ name: c, image: edgemesh/echo-server }
 `)
     await eventually(async () => (await pods('app=left'))[0]?.status?.podIP !== undefined ? true : undefined, 20_000, 'pod has an IP')
     expect((await netnsList()).length).toBe(1)
-    const c = child!
-    const exited = new Promise(resolve => c.once('exit', resolve))
-    c.kill('SIGTERM')
-    await exited
-    child = undefined
+    await edgecore.stop()
     // A stopped edgecore leaves its pods' networks for the next start; reset removes them.
     expect((await netnsList()).length).toBe(1)
     const config = await loadEdgeCoreConfig(join(dir, 'edgecore.yaml'))
