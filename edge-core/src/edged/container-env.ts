@@ -60,7 +60,8 @@ export function expandRefs (value: string, env: Record<string, string>): string 
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name?: string) => name === undefined ? '$' : (env[name] ?? m))
 }
 
-function fieldValue (pod: Pod, addr: PodAddresses, path: string): string {
+/** A pod field as env fieldRef and downwardAPI volume items read it. Throws EDGED_CONTAINER_CONFIG for an unsupported path. */
+export function podFieldValue (pod: Pod, addr: PodAddresses, path: string): string {
   const meta = pod.metadata ?? {}
   const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path)
   if (keyed !== null) return (keyed[1] === 'labels' ? meta.labels : meta.annotations)?.[keyed[2]!] ?? ''
@@ -102,7 +103,7 @@ function envVarValue (v: EnvVar, pod: Pod, c: Container, addr: PodAddresses, src
   if (v.valueFrom === undefined) return expandRefs(v.value ?? '', env)
   const ns = pod.metadata?.namespace ?? 'default'
   const f = v.valueFrom
-  if (f.fieldRef !== undefined) return fieldValue(pod, addr, f.fieldRef.fieldPath)
+  if (f.fieldRef !== undefined) return podFieldValue(pod, addr, f.fieldRef.fieldPath)
   if (f.resourceFieldRef !== undefined) return resourceValue(c, f.resourceFieldRef.resource, f.resourceFieldRef.divisor, src)
   if (f.configMapKeyRef !== undefined) {
     const r = f.configMapKeyRef

@@ -2,7 +2,7 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
 import { dirname, join, normalize } from 'node:path'
 import type { Container, KeyToPath, Volume } from 'kubernetes-types/core/v1.js'
 import type { ConfigMap, Pod, Secret } from '@edgemesh/kube/machinery'
-import type { PodAddresses } from './container-env.js'
+import { podFieldValue, type PodAddresses } from './container-env.js'
 import { EdgedError } from './errors.js'
 
 /** A bind mount for one container: `source` on the node at `target` in the container's mount namespace. */
@@ -48,17 +48,13 @@ const secretData = (s: Secret): Record<string, Buffer> => ({
   ...Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]))
 })
 
+/** A downwardAPI file: the whole label/annotation map (one `k="v"` line per key, sorted), else the field as env reads it. */
 function downward (pod: Pod, addr: PodAddresses, fieldPath: string): string {
-  const m = pod.metadata
   if (fieldPath === 'metadata.labels' || fieldPath === 'metadata.annotations') {
-    const map = (fieldPath === 'metadata.labels' ? m.labels : m.annotations) ?? {}
+    const map = (fieldPath === 'metadata.labels' ? pod.metadata.labels : pod.metadata.annotations) ?? {}
     return Object.keys(map).sort().map(k => `${k}="${String(map[k]).replace(/["\\\n]/g, c => c === '\n' ? '\\n' : `\\${c}`)}"`).join('\n')
   }
-  const fields: Record<string, string | undefined> = { 'metadata.name': m.name, 'metadata.namespace': m.namespace, 'metadata.uid': m.uid, 'spec.nodeName': pod.spec?.nodeName, 'spec.serviceAccountName': pod.spec?.serviceAccountName, 'status.podIP': addr.podIP, 'status.hostIP': addr.hostIP }
-  const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath)
-  if (keyed !== null) return (keyed[1] === 'labels' ? m.labels : m.annotations)?.[keyed[2]!] ?? ''
-  if (!(fieldPath in fields)) throw bad(`downwardAPI: unsupported fieldPath "${fieldPath}"`)
-  return fields[fieldPath] ?? ''
+  return podFieldValue(pod, addr, fieldPath)
 }
 
 /**
